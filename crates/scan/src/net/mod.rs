@@ -1,0 +1,1 @@
+//! The network exposure scanner for the company's own address ranges.
