@@ -1,0 +1,2 @@
+//! The `custodian` binary: command line, configuration and wiring.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Synthetic carrier populations, their systems and breach scenarios.

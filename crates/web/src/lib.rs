@@ -1,0 +1,1 @@
+//! The HTTP server: JSON API under `/v1`, the public pages and the admin console.
