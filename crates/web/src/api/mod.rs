@@ -1,0 +1,54 @@
+//! The JSON API under `/v1`: one module per capability, each contributing its routes and its part
+//! of the OpenAPI document, which is generated from the handlers' annotations (never hand-written)
+//! and served at `/v1/openapi.json`.
+
+mod keys;
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+use crate::AppState;
+
+/// The `/v1` routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/openapi.json", get(openapi_json))
+        .merge(keys::routes())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Custodian API", description = "Vault, guard, breach engine, notification campaigns, Trust Center and scanners. Every route but health requires `Authorization: Bearer <API key>`."),
+    paths(crate::health::healthz, crate::health::readyz),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorInner))
+)]
+struct BaseDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "api_key",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+        }
+    }
+}
+
+/// The whole OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = BaseDoc::openapi();
+    doc.merge(keys::Doc::openapi());
+    doc
+}
+
+/// `GET /v1/openapi.json`: this API's OpenAPI 3.1 document (public, like the API's shape).
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}

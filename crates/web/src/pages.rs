@@ -1,0 +1,64 @@
+//! Server-rendered pages: the minijinja environment (autoescaping every `.html` template, so a
+//! value can never become markup) and the static stylesheet.
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use minijinja::Environment;
+
+use crate::AppState;
+
+/// The template environment with every embedded template loaded.
+pub(crate) fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
+    });
+    for (name, src) in [
+        ("base.html", include_str!("../templates/base.html")),
+        ("login.html", include_str!("../templates/login.html")),
+        (
+            "dashboard.html",
+            include_str!("../templates/dashboard.html"),
+        ),
+    ] {
+        if let Err(e) = env.add_template(name, src) {
+            // Templates are compiled into the binary; a broken one is caught by the tests.
+            tracing::error!(template = name, error = %e, "template failed to load");
+        }
+    }
+    env
+}
+
+/// Renders a template with the brand added; a rendering failure becomes a plain error page.
+pub(crate) fn render(state: &AppState, name: &str, ctx: minijinja::Value) -> Html<String> {
+    let ctx = minijinja::context! { brand => &state.brand, ..ctx };
+    match state
+        .templates
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+    {
+        Ok(s) => Html(s),
+        Err(e) => {
+            tracing::error!(template = name, error = %e, "render failed");
+            Html(
+                "<!doctype html><title>Error</title><p>This page could not be shown.</p>"
+                    .to_owned(),
+            )
+        }
+    }
+}
+
+/// `GET /static/custodian.css`.
+pub(crate) async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/custodian.css"),
+    )
+}
