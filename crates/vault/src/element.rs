@@ -132,7 +132,10 @@ impl DataElement {
     /// The element's position in [`DataElement::ALL`], used as a bit number in element sets.
     pub fn bit(self) -> u32 {
         // The position always exists because ALL lists every variant.
-        DataElement::ALL.iter().position(|e| *e == self).unwrap_or(0) as u32
+        DataElement::ALL
+            .iter()
+            .position(|e| *e == self)
+            .unwrap_or(0) as u32
     }
 }
 
@@ -144,7 +147,9 @@ impl fmt::Display for DataElement {
 
 /// A name that is not one of the known data elements.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown data element `{0}` (expected one of: full_name, postal_address, date_of_birth, ssn, drivers_license, phone_number, email, imei, imsi, account_pin, account_password, account_number, payment_card)")]
+#[error(
+    "unknown data element `{0}` (expected one of: full_name, postal_address, date_of_birth, ssn, drivers_license, phone_number, email, imei, imsi, account_pin, account_password, account_number, payment_card)"
+)]
 pub struct UnknownElement(pub String);
 
 impl FromStr for DataElement {
@@ -207,7 +212,9 @@ impl ElementSet {
 
     /// The elements, in [`DataElement::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = DataElement> {
-        DataElement::ALL.into_iter().filter(move |e| self.contains(*e))
+        DataElement::ALL
+            .into_iter()
+            .filter(move |e| self.contains(*e))
     }
 
     /// The number of elements.
