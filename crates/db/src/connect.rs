@@ -139,6 +139,9 @@ impl Database {
                 target: target.clone(),
                 source,
             })?;
+        if backend == Backend::Sqlite && cfg.url.is_none() {
+            restrict_to_owner(&cfg.data_dir.join("custodian.db"));
+        }
         Ok(Database {
             pool,
             backend,
@@ -221,6 +224,15 @@ fn create_private_dir(dir: &Path) -> Result<(), DbError> {
         .mode(0o700)
         .create(dir)
         .map_err(err)
+}
+
+/// Makes the SQLite file readable by its owner only (SQLite gives its WAL and SHM files the same
+/// mode). Failure is logged, not fatal: the directory is already private.
+fn restrict_to_owner(file: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Err(e) = std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)) {
+        tracing::warn!(file = %file.display(), error = %e, "cannot restrict database file mode");
+    }
 }
 
 /// The URL with any password replaced, for messages and logs.

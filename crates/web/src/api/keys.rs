@@ -11,6 +11,7 @@ use utoipa::{OpenApi, ToSchema};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::ApiJson;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -129,7 +130,7 @@ async fn list(
 async fn create(
     caller: Caller,
     State(s): State<AppState>,
-    Json(req): Json<CreateApiKey>,
+    ApiJson(req): ApiJson<CreateApiKey>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
     caller.require("apikeys.manage")?;
     let ttl = match req.expires_in_days {

@@ -1,0 +1,141 @@
+//! The command line, parsed by clap into types: global flags shared by every command and one
+//! variant per subcommand. Parsing is all this module does; `main` merges it with the
+//! configuration file and environment and dispatches.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Custodian keeps consumers' personal data safe and answers a breach well.
+#[derive(Debug, Parser)]
+#[command(name = "custodian", version, about, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Data directory: the SQLite database, the key file, exports.
+    #[arg(long, global = true, env = "CUSTODIAN_DATA_DIR", value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Database URL (`postgres://…`); SQLite in the data directory when absent.
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTODIAN_DATABASE_URL",
+        value_name = "URL"
+    )]
+    pub(crate) database_url: Option<String>,
+    /// Configuration file (TOML).
+    #[arg(long, global = true, env = "CUSTODIAN_CONFIG", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// More detail (repeat for more); errors show their causes.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the whole story on a synthetic carrier, then serve it.
+    Demo(DemoArgs),
+    /// Serve the API, the Trust Center and the admin console.
+    Serve(ServeArgs),
+    /// Generate a synthetic carrier: people, its systems and a breach scenario.
+    Synth(SynthArgs),
+    /// Manage API keys (principals and roles).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Manage admin console users.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (default from config, else 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) bind: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// How many synthetic people.
+    #[arg(long, default_value_t = 20_000)]
+    pub(crate) people: u64,
+    /// Seed of the synthetic carrier.
+    #[arg(long, default_value_t = 2021)]
+    pub(crate) seed: u64,
+    /// Address to serve on afterwards.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) bind: Option<SocketAddr>,
+    /// Do everything, print where to look, and exit instead of serving.
+    #[arg(long)]
+    pub(crate) no_serve: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SynthArgs {
+    /// How many people.
+    #[arg(long)]
+    pub(crate) people: u64,
+    /// Seed (the same seed gives the same files).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ApiKeyCommand {
+    /// Create a key (and its principal, if new); the key is printed once.
+    Create {
+        /// The principal's name.
+        #[arg(long)]
+        principal: String,
+        /// The principal's role (admin, agent, analyst, service, or one you added).
+        #[arg(long)]
+        role: String,
+        /// A label to recognise the key by.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Days until the key expires; no expiry when absent.
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(i64).range(1..=3650))]
+        expires_in_days: Option<i64>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by its prefix (`cus_xxxxxxxx`).
+    Revoke {
+        /// The key's prefix.
+        prefix: String,
+    },
+    /// List the roles and their permissions.
+    Roles,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Create an admin of the console; prints the TOTP secret once.
+    Create {
+        /// The admin's user name.
+        #[arg(long, default_value = "admin")]
+        name: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}

@@ -1,0 +1,68 @@
+//! `custodian demo`: the whole story on a synthetic carrier, then the server. Each later part of
+//! the product adds its chapter here; the demo prints what it did and where to look.
+
+use custodian_db::OpenMode;
+use secrecy::ExposeSecret;
+
+use crate::app::App;
+use crate::cli::DemoArgs;
+use crate::config::Settings;
+use crate::output::Progress;
+
+pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
+    let app = App::open(s, OpenMode::Create).await?;
+    println!(
+        "Custodian demo — data in {} ({})",
+        s.data_dir.display(),
+        app.db.backend().as_str()
+    );
+
+    let carrier_dir = s.data_dir.join("carrier");
+    let cfg = custodian_synth::CarrierConfig {
+        people: a.people,
+        seed: a.seed,
+        ..Default::default()
+    };
+    let progress = Progress::new("synth", a.people, s.json);
+    let summary = custodian_synth::write_carrier(&cfg, &carrier_dir, &|n| progress.set(n))?;
+    progress.finish();
+    println!(
+        "1. Synthetic carrier: {} people, {} systems, written to {}",
+        summary.people,
+        summary.systems.len(),
+        carrier_dir.display()
+    );
+    for sys in &summary.systems {
+        println!("     {:<22} {:>8} rows", sys.name, sys.rows);
+    }
+
+    let password = super::admin::generate_password();
+    let enrol = super::admin::create(&app, "demo-admin", &password).await?;
+    let key = app
+        .auth
+        .create_api_key("demo-analyst", "analyst", "demo", Some(7 * 86_400))
+        .await?;
+    println!("2. Credentials (demo only; shown once):");
+    println!("     admin console user  demo-admin");
+    println!("     password            {}", password.expose_secret());
+    println!(
+        "     TOTP secret         {}",
+        enrol.totp_secret_base32.expose_secret()
+    );
+    println!("     analyst API key     {}", key.secret.expose_secret());
+
+    if a.no_serve {
+        println!(
+            "Done. Serve it with: custodian serve --data-dir {}",
+            s.data_dir.display()
+        );
+        return Ok(());
+    }
+    let bind = a.bind.unwrap_or(s.bind);
+    println!("3. Serving. Look at:");
+    println!("     http://{bind}/admin            admin console");
+    println!("     http://{bind}/v1/openapi.json  API document");
+    println!("     http://{bind}/readyz           readiness");
+    println!("   Stop with Ctrl-C.");
+    super::serve::serve(&app, s, bind).await
+}

@@ -1,0 +1,24 @@
+//! One module per command; each parses nothing itself (clap did), opens what it needs through
+//! [`crate::app::App`], calls services, and prints.
+
+pub(crate) mod admin;
+pub(crate) mod apikey;
+pub(crate) mod demo;
+pub(crate) mod serve;
+pub(crate) mod synth;
+
+use custodian_db::OpenMode;
+
+use crate::app::App;
+use crate::config::Settings;
+
+/// `custodian migrate`: apply migrations and exit.
+pub(crate) async fn migrate(s: &Settings) -> anyhow::Result<()> {
+    let app = App::open(s, OpenMode::Create).await?;
+    if s.json {
+        crate::output::json(&serde_json::json!({"database": app.db.target(), "status": "current"}));
+    } else {
+        println!("database {} is at the current schema", app.db.target());
+    }
+    Ok(())
+}

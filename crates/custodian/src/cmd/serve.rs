@@ -1,0 +1,47 @@
+//! `custodian serve`: the API, the Trust Center and the admin console on one listener, until
+//! SIGTERM or Ctrl-C.
+
+use custodian_db::OpenMode;
+
+use crate::app::App;
+use crate::cli::ServeArgs;
+use crate::config::Settings;
+
+pub(crate) async fn run(s: &Settings, a: ServeArgs) -> anyhow::Result<()> {
+    let app = App::open(s, OpenMode::Create).await?;
+    serve(&app, s, a.bind.unwrap_or(s.bind)).await
+}
+
+/// Serves `app` on `bind` until a shutdown signal.
+pub(crate) async fn serve(
+    app: &App,
+    s: &Settings,
+    bind: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let cfg = custodian_web::ServerConfig {
+        bind,
+        tls: s.tls.clone(),
+    };
+    let listener = custodian_web::bind(&cfg).await?;
+    let addr = listener.local_addr()?;
+    let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+    // The one line scripts and tests wait for; printed after the socket is bound.
+    println!("listening on {scheme}://{addr}");
+    tracing::info!(%addr, backend = app.db.backend().as_str(), "serving");
+    let router = custodian_web::router(
+        app.web_state(s),
+        custodian_web::RouterLimits {
+            max_body_bytes: s.max_body_bytes,
+        },
+    );
+    custodian_web::serve(
+        listener,
+        router,
+        cfg.tls.as_ref(),
+        custodian_web::shutdown_signal(),
+    )
+    .await?;
+    app.db.close().await;
+    println!("stopped");
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! Configuration: defaults, then the TOML file (`--config`), then `CUSTODIAN_*` environment
+//! variables, then command-line flags, merged once here into a validated [`Settings`] that the
+//! rest of the binary receives. Nested keys in the environment use a double underscore:
+//! `CUSTODIAN_SERVER__BIND=0.0.0.0:8443` sets `[server] bind`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+use crate::cli::GlobalArgs;
+
+/// The file and environment form, every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    #[serde(default)]
+    database: RawDatabase,
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    log: RawLog,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: Option<String>,
+    max_connections: Option<u32>,
+    connect_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    bind: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    max_body_bytes: Option<usize>,
+    brand: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    format: Option<String>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The validated settings every command receives.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) database_url: Option<String>,
+    pub(crate) max_connections: u32,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) bind: SocketAddr,
+    pub(crate) tls: Option<custodian_web::TlsConfig>,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) brand: String,
+    pub(crate) log_format: LogFormat,
+    pub(crate) json: bool,
+}
+
+impl Settings {
+    /// Merges file, environment and flags, and validates the result.
+    pub(crate) fn load(g: &GlobalArgs) -> anyhow::Result<Settings> {
+        let mut fig = Figment::new();
+        if let Some(path) = &g.config {
+            if !path.is_file() {
+                bail!("config file {} does not exist", path.display());
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        fig = fig.merge(
+            Env::prefixed("CUSTODIAN_")
+                .filter(|k| k.as_str().contains("__") || k == "data_dir" || k == "database_url")
+                .split("__"),
+        );
+        let raw: Raw = fig
+            .extract()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        Self::from_raw(raw, g)
+    }
+
+    fn from_raw(raw: Raw, g: &GlobalArgs) -> anyhow::Result<Settings> {
+        let data_dir = g
+            .data_dir
+            .clone()
+            .or(raw.data_dir)
+            .unwrap_or_else(|| PathBuf::from("custodian-data"));
+        let database_url = g
+            .database_url
+            .clone()
+            .or(raw.database_url)
+            .or(raw.database.url);
+        let tls = match (raw.server.tls_cert, raw.server.tls_key) {
+            (Some(cert), Some(key)) => {
+                check_file(&cert, "server.tls_cert")?;
+                check_file(&key, "server.tls_key")?;
+                Some(custodian_web::TlsConfig { cert, key })
+            }
+            (None, None) => None,
+            _ => bail!("configuration: server.tls_cert and server.tls_key must be set together"),
+        };
+        let max_connections = raw.database.max_connections.unwrap_or(8);
+        if !(1..=1000).contains(&max_connections) {
+            bail!(
+                "configuration: database.max_connections must be 1 to 1000, not {max_connections}"
+            );
+        }
+        let max_body_bytes = raw.server.max_body_bytes.unwrap_or(2 * 1024 * 1024);
+        if !(1024..=1024 * 1024 * 1024).contains(&max_body_bytes) {
+            bail!("configuration: server.max_body_bytes must be 1 KiB to 1 GiB");
+        }
+        let log_format = match raw.log.format.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                bail!("configuration: log.format must be `text` or `json`, not `{other}`")
+            }
+        };
+        Ok(Settings {
+            data_dir,
+            database_url,
+            max_connections,
+            connect_timeout: Duration::from_secs(raw.database.connect_timeout_secs.unwrap_or(5)),
+            bind: raw
+                .server
+                .bind
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            tls,
+            max_body_bytes,
+            brand: raw.server.brand.unwrap_or_else(|| "Custodian".to_owned()),
+            log_format,
+            json: g.json,
+        })
+    }
+
+    /// The storage configuration.
+    pub(crate) fn db_config(&self) -> custodian_db::DbConfig {
+        custodian_db::DbConfig {
+            url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+            max_connections: self.max_connections,
+            pg_schema: None,
+            connect_timeout: self.connect_timeout,
+        }
+    }
+}
+
+fn check_file(p: &Path, key: &str) -> anyhow::Result<()> {
+    std::fs::metadata(p)
+        .with_context(|| format!("configuration: {key} = {}", p.display()))
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn globals() -> GlobalArgs {
+        GlobalArgs {
+            data_dir: None,
+            database_url: None,
+            config: None,
+            json: false,
+            verbose: 0,
+            quiet: false,
+        }
+    }
+
+    #[test]
+    fn file_values_apply_and_flags_win() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "data_dir = \"/srv/c\"\n[server]\nbind = \"127.0.0.1:9999\"\nbrand = \"Acme Mobile\"\n",
+            )?;
+            jail.set_env("CUSTODIAN_SERVER__BRAND", "Env Mobile");
+            let mut g = globals();
+            g.config = Some("c.toml".into());
+            let s = Settings::load(&g).map_err(|e| e.to_string())?;
+            assert_eq!(s.bind.port(), 9999);
+            assert_eq!(s.data_dir, PathBuf::from("/srv/c"));
+            assert_eq!(s.brand, "Env Mobile", "environment beats the file");
+            g.data_dir = Some("/flag".into());
+            let s = Settings::load(&g).map_err(|e| e.to_string())?;
+            assert_eq!(s.data_dir, PathBuf::from("/flag"), "flags beat everything");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("c.toml", "[server]\nbind = \"not an address\"\n")?;
+            let mut g = globals();
+            g.config = Some("c.toml".into());
+            let e = Settings::load(&g).unwrap_err().to_string();
+            assert!(e.contains("server.bind"), "{e}");
+            jail.create_file("d.toml", "[servre]\nbind = \"127.0.0.1:1\"\n")?;
+            g.config = Some("d.toml".into());
+            let e = Settings::load(&g).unwrap_err().to_string();
+            assert!(e.contains("servre"), "{e}");
+            jail.create_file("e.toml", "[log]\nformat = \"xml\"\n")?;
+            g.config = Some("e.toml".into());
+            let e = Settings::load(&g).unwrap_err().to_string();
+            assert!(e.contains("log.format"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_config_file_is_named() {
+        let mut g = globals();
+        g.config = Some("/nonexistent/custodian.toml".into());
+        let e = Settings::load(&g).unwrap_err().to_string();
+        assert_eq!(e, "config file /nonexistent/custodian.toml does not exist");
+    }
+}

@@ -1,0 +1,62 @@
+//! Writing command results: plain lines for people, one JSON document with `--json` for
+//! programs, and progress bars on a terminal (plain progress lines otherwise).
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Prints a JSON value as the command's whole output.
+pub(crate) fn json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+/// A progress display: a bar on a terminal, a line every few seconds elsewhere.
+pub(crate) struct Progress {
+    bar: Option<ProgressBar>,
+    label: String,
+    total: u64,
+    last_line: std::cell::Cell<std::time::Instant>,
+}
+
+impl Progress {
+    /// A progress display for `total` items of work named `label`.
+    pub(crate) fn new(label: &str, total: u64, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = ProgressBar::new(total);
+            let style = ProgressStyle::with_template(
+                "{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            b.set_style(style);
+            b.set_message(label.to_owned());
+            b
+        });
+        Progress {
+            bar,
+            label: label.to_owned(),
+            total,
+            last_line: std::cell::Cell::new(std::time::Instant::now()),
+        }
+    }
+
+    /// Reports how much is done.
+    pub(crate) fn set(&self, done: u64) {
+        match &self.bar {
+            Some(b) => b.set_position(done),
+            None => {
+                if self.last_line.get().elapsed().as_secs() >= 5 {
+                    eprintln!("{}: {done}/{}", self.label, self.total);
+                    self.last_line.set(std::time::Instant::now());
+                }
+            }
+        }
+    }
+
+    /// Ends the display.
+    pub(crate) fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
