@@ -7,12 +7,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use custodian_auth::AuthService;
 use custodian_db::{Clock, Component, Database, OpenMode, SystemClock};
+use custodian_vault::policy::Policy;
+use custodian_vault::{DEFAULT_TENANT, KeyCacheConfig, Keyring, Vault};
 
 use crate::config::Settings;
 
 /// Every component's schema, in dependency order.
 pub(crate) fn components() -> Vec<Component> {
-    vec![custodian_auth::COMPONENT]
+    vec![custodian_auth::COMPONENT, custodian_vault::COMPONENT]
 }
 
 /// The opened services.
@@ -20,6 +22,7 @@ pub(crate) struct App {
     pub(crate) db: Database,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) auth: AuthService,
+    pub(crate) vault: Vault,
 }
 
 impl App {
@@ -30,9 +33,28 @@ impl App {
             .await
             .with_context(|| format!("migrating {}", db.target()))?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let sealer = crate::sealer::open(s).context("opening the key provider")?;
+        let provider = crate::keys::provider(s).context("opening the key provider")?;
+        let sealer = crate::sealer::open(provider.clone());
         let auth = AuthService::new(db.clone(), clock.clone(), sealer);
-        Ok(App { db, clock, auth })
+        let policy = match &s.policy_file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading the masking policy {}", p.display()))?;
+                Policy::from_toml(&text)
+                    .with_context(|| format!("masking policy {}", p.display()))?
+            }
+            None => Policy::default(),
+        };
+        let keyring = Keyring::new(provider, DEFAULT_TENANT, KeyCacheConfig::default());
+        let vault = Vault::open(db.clone(), keyring, policy, clock.clone())
+            .await
+            .context("opening the vault")?;
+        Ok(App {
+            db,
+            clock,
+            auth,
+            vault,
+        })
     }
 
     /// The state the HTTP server runs on.
@@ -45,6 +67,7 @@ impl App {
             &s.brand,
         );
         st.tls = s.tls.is_some();
+        st.vault = Some(self.vault.clone());
         st
     }
 }

@@ -59,8 +59,79 @@ pub(crate) enum Command {
     /// Manage admin console users.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The vault: import, read, find and shred people.
+    #[command(subcommand)]
+    Vault(VaultCommand),
+    /// The access log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Apply database migrations and exit.
     Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VaultCommand {
+    /// Import canonical records (CSV with header, or NDJSON); resumable and idempotent.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// Write rejected rows' line, field and reason (never values) to this CSV.
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
+        /// Records per transaction.
+        #[arg(long, default_value_t = 2000)]
+        batch_size: usize,
+        /// `csv` or `ndjson` (default: from the file name).
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Show a person, masked; `--reveal FIELD` shows a field in full.
+    Get {
+        /// External id or opaque id.
+        id: String,
+        /// Why you need it (recorded in the access log).
+        #[arg(long)]
+        purpose: String,
+        /// Fields to reveal (repeatable).
+        #[arg(long, value_name = "FIELD")]
+        reveal: Vec<String>,
+    },
+    /// Find people by an exact identifier (blind index; nothing is decrypted).
+    Find(FindArgs),
+    /// Crypto-shred a person: destroy their data key and sealed fields.
+    Shred {
+        /// External id or opaque id.
+        id: String,
+        /// Why (recorded in the access log).
+        #[arg(long)]
+        purpose: String,
+    },
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct FindArgs {
+    /// Social Security number.
+    #[arg(long)]
+    pub(crate) ssn: Option<String>,
+    /// Phone number.
+    #[arg(long)]
+    pub(crate) phone: Option<String>,
+    /// E-mail address.
+    #[arg(long)]
+    pub(crate) email: Option<String>,
+    /// IMEI.
+    #[arg(long)]
+    pub(crate) imei: Option<String>,
+    /// IMSI.
+    #[arg(long)]
+    pub(crate) imsi: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Check the whole hash chain and its signed checkpoints; report the first bad entry.
+    Verify,
 }
 
 #[derive(Debug, Args)]

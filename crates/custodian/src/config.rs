@@ -26,6 +26,14 @@ struct Raw {
     server: RawServer,
     #[serde(default)]
     log: RawLog,
+    #[serde(default)]
+    vault: RawVault,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVault {
+    policy_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +82,7 @@ pub(crate) struct Settings {
     pub(crate) brand: String,
     pub(crate) log_format: LogFormat,
     pub(crate) json: bool,
+    pub(crate) policy_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -148,6 +157,7 @@ impl Settings {
             brand: raw.server.brand.unwrap_or_else(|| "Custodian".to_owned()),
             log_format,
             json: g.json,
+            policy_file: raw.vault.policy_file,
         })
     }
 

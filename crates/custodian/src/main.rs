@@ -50,6 +50,8 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Synth(a) => cmd::synth::run(&settings, &a),
         Command::ApiKey(c) => cmd::apikey::run(&settings, c).await,
         Command::Admin(c) => cmd::admin::run(&settings, c).await,
+        Command::Vault(c) => cmd::vault::run(&settings, c).await,
+        Command::Audit(c) => cmd::audit::run(&settings, c).await,
         Command::Migrate => cmd::migrate(&settings).await,
     }
 }

@@ -11,18 +11,15 @@ use custodian_auth::SecretSealer;
 use custodian_vault::crypto::{DataKey, FieldAd, FieldCipher, Kek, KeyProvider, WrapAd};
 use sha2::{Digest, Sha256};
 
-use crate::config::Settings;
-
 const TENANT: &str = "console";
 
 struct VaultSealer {
     keys: Arc<dyn KeyProvider>,
 }
 
-/// The sealer over the configured key provider.
-pub(crate) fn open(s: &Settings) -> anyhow::Result<Arc<dyn SecretSealer>> {
-    let keys = crate::keys::provider(s)?;
-    Ok(Arc::new(VaultSealer { keys }))
+/// The sealer over the key provider.
+pub(crate) fn open(keys: Arc<dyn KeyProvider>) -> Arc<dyn SecretSealer> {
+    Arc::new(VaultSealer { keys })
 }
 
 fn slot(context: &str) -> [u8; 16] {

@@ -60,7 +60,9 @@ fn start_server(dir: &Path, extra: &[&str]) -> Server {
             let _ = tx.send(line);
         }
     });
-    let line = rx.recv_timeout(Duration::from_secs(60)).expect("server printed its address");
+    let line = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server printed its address");
     let base = line.strip_prefix("listening on ").expect(&line).to_owned();
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || while rx.recv().is_ok() {});
@@ -74,7 +76,10 @@ async fn get(url: &str, key: Option<&str>) -> (u16, String) {
         req = req.bearer_auth(k);
     }
     let resp = req.send().await.expect("request");
-    (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+    (
+        resp.status().as_u16(),
+        resp.text().await.unwrap_or_default(),
+    )
 }
 
 fn sigterm(child: &Child) {
@@ -92,12 +97,26 @@ async fn synth_serve_health_and_clean_shutdown() {
     let data = tmp.path().join("data");
     let carrier = tmp.path().join("carrier");
 
-    let (code, out, err) = run(&["synth", "--people", "2000", "--seed", "7", "--out", carrier.to_str().unwrap()], &data);
+    let (code, out, err) = run(
+        &[
+            "synth",
+            "--people",
+            "2000",
+            "--seed",
+            "7",
+            "--out",
+            carrier.to_str().unwrap(),
+        ],
+        &data,
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("wrote 2000 people"), "{out}");
     assert!(carrier.join("people.csv").is_file() && carrier.join("scenario.toml").is_file());
 
-    let (code, key, err) = run(&["api-key", "create", "--principal", "ops", "--role", "admin"], &data);
+    let (code, key, err) = run(
+        &["api-key", "create", "--principal", "ops", "--role", "admin"],
+        &data,
+    );
     assert_eq!(code, 0, "{err}");
     let key = key.trim().to_owned();
 
@@ -143,23 +162,72 @@ fn user_mistakes_get_one_clear_line_and_a_failure_code() {
     let data = tmp.path().join("data");
     let cases: &[(&[&str], &str)] = &[
         (&["api-key", "list"], "no Custodian data at"),
-        (&["api-key", "create", "--principal", "x", "--role", "wizard"], "unknown role `wizard`"),
-        (&["api-key", "create", "--principal", "bad name", "--role", "agent"], "invalid name `bad name`"),
-        (&["api-key", "revoke", "cus_nothere"], "no API key with prefix `cus_nothere`"),
-        (&["--config", "/nonexistent.toml", "migrate"], "config file /nonexistent.toml does not exist"),
-        (&["--database-url", "mysql://u:pw@127.0.0.1/x", "migrate"], "unsupported database URL `mysql://u:***@127.0.0.1/x`"),
-        (&["--database-url", "postgres://nobody@127.0.0.1:1/x", "migrate"], "cannot connect to the database"),
+        (
+            &["api-key", "create", "--principal", "x", "--role", "wizard"],
+            "unknown role `wizard`",
+        ),
+        (
+            &[
+                "api-key",
+                "create",
+                "--principal",
+                "bad name",
+                "--role",
+                "agent",
+            ],
+            "invalid name `bad name`",
+        ),
+        (
+            &["api-key", "revoke", "cus_nothere"],
+            "no API key with prefix `cus_nothere`",
+        ),
+        (
+            &["--config", "/nonexistent.toml", "migrate"],
+            "config file /nonexistent.toml does not exist",
+        ),
+        (
+            &["--database-url", "mysql://u:pw@127.0.0.1/x", "migrate"],
+            "unsupported database URL `mysql://u:***@127.0.0.1/x`",
+        ),
+        (
+            &[
+                "--database-url",
+                "postgres://nobody@127.0.0.1:1/x",
+                "migrate",
+            ],
+            "cannot connect to the database",
+        ),
     ];
     // Creating something first so `revoke` reaches the lookup.
-    let (code, _, err) = run(&["api-key", "create", "--principal", "seed", "--role", "agent"], &data);
+    let (code, _, err) = run(
+        &[
+            "api-key",
+            "create",
+            "--principal",
+            "seed",
+            "--role",
+            "agent",
+        ],
+        &data,
+    );
     assert_eq!(code, 0, "{err}");
     for (i, (args, want)) in cases.iter().enumerate() {
-        let dir = if i == 0 { tmp.path().join("empty") } else { data.clone() };
+        let dir = if i == 0 {
+            tmp.path().join("empty")
+        } else {
+            data.clone()
+        };
         let (code, _, err) = run(args, &dir);
         assert_eq!(code, 1, "{args:?}: {err}");
-        let first = err.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("{args:?}: {err}"));
+        let first = err
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("{args:?}: {err}"));
         assert!(first.contains(want), "{args:?}: {first}");
-        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "{err}"
+        );
     }
 }
 

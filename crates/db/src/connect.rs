@@ -118,7 +118,7 @@ impl Database {
                     match backend {
                         Backend::Sqlite => {
                             conn.execute(
-                                "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; \
+                                "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; \
                                  PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL;",
                             )
                             .await?;
@@ -172,6 +172,19 @@ impl Database {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Makes deleted content unrecoverable from the database files where the backend allows it:
+    /// on SQLite (which zeroes deleted content, `secure_delete`) this moves the write-ahead log's
+    /// old page images into the main file and truncates the log. On PostgreSQL old row versions
+    /// stay until `VACUUM` reuses their space; callers document that.
+    pub async fn purge_deleted(&self) -> Result<(), DbError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 

@@ -2,8 +2,10 @@
 //! blind indexes for exact lookup without decryption, masking by role, tokenized copies for test
 //! environments, retention with crypto-shredding, and the hash-chained access log.
 
+pub mod audit;
 pub mod crypto;
 mod element;
+pub mod policy;
 pub mod types;
 
 pub use crypto::{
@@ -14,3 +16,34 @@ pub use element::{
     AccountKind, DataElement, ElementSet, Sensitivity, UnknownAccountKind, UnknownElement,
 };
 pub use types::FieldError;
+
+pub mod import;
+mod keyring;
+mod read;
+pub mod record;
+mod service;
+mod store;
+mod write;
+
+pub use keyring::Keyring;
+pub use read::{
+    FieldValue, Lookup, PersonRef, PersonSummary, PersonView, ReadRequest, Reader, Searcher,
+    Shredder,
+};
+pub use record::{CanonicalRecord, ExternalId, Field};
+pub use service::{DEFAULT_TENANT, RequestContext, Vault, VaultError};
+pub use write::{BatchOutcome, INDEXED, ItemOutcome, Writer};
+
+/// The vault's schema: the access log, then people and blind indexes.
+pub const COMPONENT: custodian_db::Component = custodian_db::Component {
+    name: "vault",
+    migrations: &[
+        audit::AUDIT_MIGRATION,
+        custodian_db::Migration {
+            version: 2,
+            name: "people, blind indexes, import jobs",
+            sqlite: include_str!("../migrations/sqlite/0002_people.sql"),
+            postgres: include_str!("../migrations/postgres/0002_people.sql"),
+        },
+    ],
+};

@@ -48,6 +48,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The company name shown on pages.
     pub brand: Arc<str>,
+    /// The vault, when configured (routes under `/v1/people` answer 503 without it).
+    pub vault: Option<custodian_vault::Vault>,
     /// Whether the server speaks TLS (cookies get `Secure`, responses get HSTS).
     pub tls: bool,
     templates: Arc<minijinja::Environment<'static>>,
@@ -69,6 +71,7 @@ impl AppState {
             components: components.into(),
             metrics: Metrics::new(),
             brand: brand.into(),
+            vault: None,
             tls: false,
             templates: Arc::new(pages::environment()),
         }

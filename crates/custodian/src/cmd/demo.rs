@@ -36,13 +36,44 @@ pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
         println!("     {:<22} {:>8} rows", sys.name, sys.rows);
     }
 
+    let me = super::vault::operator(&app).await?;
+    let ctx = custodian_vault::RequestContext {
+        request_id: "demo".into(),
+    };
+    let people = carrier_dir.join("people.csv");
+    let total = summary.people;
+    let progress = Progress::new("vault import", total, s.json);
+    let opts = custodian_vault::import::ImportOptions {
+        format: custodian_vault::import::Format::Csv,
+        batch_size: 2000,
+        rejects: None,
+        today: app.clock.now().to_datetime().date(),
+    };
+    let started = std::time::Instant::now();
+    let report =
+        custodian_vault::import::import_file(&app.vault.writer(&me, &ctx)?, &people, &opts, &|n| {
+            progress.set(n)
+        })
+        .await?;
+    progress.finish();
+    println!(
+        "2. Vault: imported {} people in {:.1} s ({} new, {} updated, {} unchanged, {} rejected); \
+         every sensitive field encrypted under its person's own key",
+        report.lines,
+        started.elapsed().as_secs_f64(),
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.rejected
+    );
+
     let password = super::admin::generate_password();
     let enrol = super::admin::create(&app, "demo-admin", &password).await?;
     let key = app
         .auth
         .create_api_key("demo-analyst", "analyst", "demo", Some(7 * 86_400))
         .await?;
-    println!("2. Credentials (demo only; shown once):");
+    println!("3. Credentials (demo only; shown once):");
     println!("     admin console user  demo-admin");
     println!("     password            {}", password.expose_secret());
     println!(
@@ -59,7 +90,7 @@ pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let bind = a.bind.unwrap_or(s.bind);
-    println!("3. Serving. Look at:");
+    println!("4. Serving. Look at:");
     println!("     http://{bind}/admin            admin console");
     println!("     http://{bind}/v1/openapi.json  API document");
     println!("     http://{bind}/readyz           readiness");

@@ -3,9 +3,11 @@
 
 pub(crate) mod admin;
 pub(crate) mod apikey;
+pub(crate) mod audit;
 pub(crate) mod demo;
 pub(crate) mod serve;
 pub(crate) mod synth;
+pub(crate) mod vault;
 
 use custodian_db::OpenMode;
 

@@ -3,6 +3,7 @@
 //! and served at `/v1/openapi.json`.
 
 mod keys;
+mod people;
 
 use axum::Json;
 use axum::Router;
@@ -17,6 +18,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/openapi.json", get(openapi_json))
         .merge(keys::routes())
+        .merge(people::routes())
 }
 
 #[derive(OpenApi)]
@@ -45,6 +47,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = BaseDoc::openapi();
     doc.merge(keys::Doc::openapi());
+    doc.merge(people::Doc::openapi());
     doc
 }
 

@@ -1,0 +1,375 @@
+//! The vault's SQL, written once for SQLite and PostgreSQL: people rows with sealed fields, blind
+//! index rows, index versions and import jobs. Batch statements are multi-row `INSERT`s sized by
+//! the backend's parameter limit.
+
+use std::collections::HashMap;
+
+use custodian_db::sqlx::{self, Any, Row, Transaction};
+use custodian_db::{Database, DbError};
+
+use crate::record::Field;
+
+/// Columns of a person row, in the order [`PERSON_COLS`] selects them.
+pub(crate) const PERSON_COLS: &str = "id, public_id, external_id, account_kind, state, kek_version, \
+     key_version, wrapped_key, record_mac, first_name, last_name, street, city, zip, dob, ssn, \
+     drivers_license, phone, email, imei, imsi, created_at, updated_at, shredded_at";
+
+/// A person row as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredPerson {
+    pub(crate) id: i64,
+    pub(crate) public_id: [u8; 16],
+    pub(crate) external_id: String,
+    pub(crate) account_kind: String,
+    pub(crate) state: Option<String>,
+    pub(crate) kek_version: u32,
+    pub(crate) key_version: u32,
+    pub(crate) wrapped_key: Option<Vec<u8>>,
+    pub(crate) record_mac: Option<Vec<u8>>,
+    pub(crate) fields: [Option<Vec<u8>>; 12],
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) shredded_at: Option<i64>,
+}
+
+impl StoredPerson {
+    pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<StoredPerson, sqlx::Error> {
+        let public: Vec<u8> = r.try_get(1)?;
+        let mut public_id = [0u8; 16];
+        if public.len() == 16 {
+            public_id.copy_from_slice(&public);
+        }
+        let mut fields: [Option<Vec<u8>>; 12] = Default::default();
+        for (i, slot) in fields.iter_mut().enumerate() {
+            *slot = r.try_get(9 + i)?;
+        }
+        Ok(StoredPerson {
+            id: r.try_get(0)?,
+            public_id,
+            external_id: r.try_get(2)?,
+            account_kind: r.try_get(3)?,
+            state: r.try_get(4)?,
+            kek_version: u32::try_from(r.try_get::<i64, _>(5)?).unwrap_or(0),
+            key_version: u32::try_from(r.try_get::<i64, _>(6)?).unwrap_or(0),
+            wrapped_key: r.try_get(7)?,
+            record_mac: r.try_get(8)?,
+            fields,
+            created_at: r.try_get(21)?,
+            updated_at: r.try_get(22)?,
+            shredded_at: r.try_get(23)?,
+        })
+    }
+
+    /// The sealed value of a field, if present.
+    pub(crate) fn sealed(&self, f: Field) -> Option<&[u8]> {
+        self.fields[f.index()].as_deref()
+    }
+}
+
+/// A person ready to write: everything sealed already.
+#[derive(Debug)]
+pub(crate) struct SealedPerson {
+    pub(crate) external_id: String,
+    pub(crate) public_id: [u8; 16],
+    pub(crate) account_kind: &'static str,
+    pub(crate) state: Option<&'static str>,
+    pub(crate) kek_version: u32,
+    pub(crate) key_version: u32,
+    pub(crate) wrapped_key: Vec<u8>,
+    pub(crate) record_mac: Vec<u8>,
+    pub(crate) fields: [Option<Vec<u8>>; 12],
+    /// Blind indexes: (field, index version, digest).
+    pub(crate) bidx: Vec<(Field, u32, Vec<u8>)>,
+}
+
+/// Index versions: (version, root version, status).
+pub(crate) async fn index_versions(db: &Database) -> Result<Vec<(u32, u32, String)>, DbError> {
+    let rows = sqlx::query(
+        "SELECT version, root_version, status FROM vault_index_versions ORDER BY version",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0),
+                u32::try_from(r.try_get::<i64, _>(1)?).unwrap_or(0),
+                r.try_get(2)?,
+            ))
+        })
+        .collect()
+}
+
+/// Creates index version 1 keyed by `root_version` when there is none yet.
+pub(crate) async fn ensure_first_index_version(
+    db: &Database,
+    root_version: u32,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO vault_index_versions (version, root_version, status, created_at) \
+         VALUES (1, $1, 'active', $2) ON CONFLICT (version) DO NOTHING",
+    )
+    .bind(i64::from(root_version))
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The rows of the given external ids that exist.
+pub(crate) async fn find_by_external_ids(
+    tx: &mut Transaction<'_, Any>,
+    ids: &[&str],
+) -> Result<HashMap<String, StoredPerson>, DbError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {PERSON_COLS} FROM vault_people WHERE external_id IN ({})",
+            placeholders.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            let p = StoredPerson::from_row(&r)?;
+            out.insert(p.external_id.clone(), p);
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts new people; returns external id → row id.
+pub(crate) async fn insert_people(
+    tx: &mut Transaction<'_, Any>,
+    people: &[SealedPerson],
+    now: i64,
+    max_params: usize,
+) -> Result<HashMap<String, i64>, DbError> {
+    const COLS: usize = 22;
+    let mut ids = HashMap::with_capacity(people.len());
+    for chunk in people.chunks((max_params / COLS).clamp(1, 1000)) {
+        let mut sql = String::from(
+            "INSERT INTO vault_people (public_id, external_id, account_kind, state, kek_version, \
+             key_version, wrapped_key, record_mac, first_name, last_name, street, city, zip, dob, \
+             ssn, drivers_license, phone, email, imei, imsi, created_at, updated_at) VALUES ",
+        );
+        push_placeholders(&mut sql, chunk.len(), COLS);
+        sql.push_str(" RETURNING id, external_id");
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q
+                .bind(p.public_id.to_vec())
+                .bind(p.external_id.as_str())
+                .bind(p.account_kind)
+                .bind(p.state)
+                .bind(i64::from(p.kek_version))
+                .bind(i64::from(p.key_version))
+                .bind(p.wrapped_key.as_slice())
+                .bind(p.record_mac.as_slice());
+            for f in &p.fields {
+                q = q.bind(f.as_deref());
+            }
+            q = q.bind(now).bind(now);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            ids.insert(r.try_get::<String, _>(1)?, r.try_get::<i64, _>(0)?);
+        }
+    }
+    Ok(ids)
+}
+
+/// Replaces an existing person's sealed fields (same data key).
+pub(crate) async fn update_person(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+    p: &SealedPerson,
+    now: i64,
+) -> Result<(), DbError> {
+    let mut q = sqlx::query(
+        "UPDATE vault_people SET account_kind = $1, state = $2, record_mac = $3, first_name = $4, \
+         last_name = $5, street = $6, city = $7, zip = $8, dob = $9, ssn = $10, drivers_license = $11, \
+         phone = $12, email = $13, imei = $14, imsi = $15, updated_at = $16 WHERE id = $17",
+    )
+    .bind(p.account_kind)
+    .bind(p.state)
+    .bind(p.record_mac.as_slice());
+    for f in &p.fields {
+        q = q.bind(f.as_deref());
+    }
+    q.bind(now).bind(id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Marks people as seen now without changing their data.
+pub(crate) async fn touch(
+    tx: &mut Transaction<'_, Any>,
+    ids: &[i64],
+    now: i64,
+) -> Result<(), DbError> {
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "UPDATE vault_people SET updated_at = $1 WHERE id IN ({})",
+            placeholders.join(",")
+        );
+        let mut q = sqlx::query(&sql).bind(now);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Deletes every blind index row of the given people.
+pub(crate) async fn delete_bidx(tx: &mut Transaction<'_, Any>, ids: &[i64]) -> Result<(), DbError> {
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM vault_bidx WHERE person_id IN ({})",
+            placeholders.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Inserts blind index rows: (field, version, digest, person id).
+pub(crate) async fn insert_bidx(
+    tx: &mut Transaction<'_, Any>,
+    rows: &[(Field, u32, &[u8], i64)],
+    max_params: usize,
+) -> Result<(), DbError> {
+    for chunk in rows.chunks((max_params / 4).clamp(1, 5000)) {
+        let mut sql =
+            String::from("INSERT INTO vault_bidx (field, version, digest, person_id) VALUES ");
+        push_placeholders(&mut sql, chunk.len(), 4);
+        let mut q = sqlx::query(&sql);
+        for (f, v, d, id) in chunk {
+            q = q
+                .bind(f.index() as i64)
+                .bind(i64::from(*v))
+                .bind(*d)
+                .bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// People whose blind index of `field` (in `version`) equals `digest`.
+pub(crate) async fn lookup_bidx(
+    db: &Database,
+    field: Field,
+    version: u32,
+    digest: &[u8],
+) -> Result<Vec<i64>, DbError> {
+    let rows = sqlx::query(
+        "SELECT person_id FROM vault_bidx WHERE field = $1 AND version = $2 AND digest = $3 ORDER BY person_id",
+    )
+    .bind(field.index() as i64)
+    .bind(i64::from(version))
+    .bind(digest)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
+}
+
+/// Loads people by row id.
+pub(crate) async fn load_by_ids(db: &Database, ids: &[i64]) -> Result<Vec<StoredPerson>, DbError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {PERSON_COLS} FROM vault_people WHERE id IN ({}) ORDER BY id",
+            placeholders.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            out.push(StoredPerson::from_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Loads one person by external id or public id.
+pub(crate) async fn load_one(
+    db: &Database,
+    key: &PersonKey<'_>,
+) -> Result<Option<StoredPerson>, DbError> {
+    let (sql, arg): (String, Vec<u8>) = match key {
+        PersonKey::External(e) => (
+            format!("SELECT {PERSON_COLS} FROM vault_people WHERE external_id = $1"),
+            e.as_bytes().to_vec(),
+        ),
+        PersonKey::Public(p) => (
+            format!("SELECT {PERSON_COLS} FROM vault_people WHERE public_id = $1"),
+            p.to_vec(),
+        ),
+    };
+    let q = sqlx::query(&sql);
+    let q = match key {
+        PersonKey::External(e) => q.bind(*e),
+        PersonKey::Public(_) => q.bind(arg),
+    };
+    Ok(q.fetch_optional(db.pool())
+        .await?
+        .map(|r| StoredPerson::from_row(&r))
+        .transpose()?)
+}
+
+/// How a caller names a person.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PersonKey<'a> {
+    /// By the company's id.
+    External(&'a str),
+    /// By Custodian's opaque id.
+    Public(&'a [u8; 16]),
+}
+
+/// Destroys a person's key material and sealed fields; keeps the tombstone.
+pub(crate) async fn shred(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+    now: i64,
+) -> Result<bool, DbError> {
+    delete_bidx(tx, &[id]).await?;
+    let n = sqlx::query(
+        "UPDATE vault_people SET wrapped_key = NULL, record_mac = NULL, first_name = NULL, \
+         last_name = NULL, street = NULL, city = NULL, zip = NULL, dob = NULL, ssn = NULL, \
+         drivers_license = NULL, phone = NULL, email = NULL, imei = NULL, imsi = NULL, \
+         shredded_at = $1, updated_at = $1 WHERE id = $2 AND shredded_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+fn push_placeholders(sql: &mut String, rows: usize, cols: usize) {
+    use std::fmt::Write;
+    let mut n = 1;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 0..cols {
+            if c > 0 {
+                sql.push(',');
+            }
+            let _ = write!(sql, "${n}");
+            n += 1;
+        }
+        sql.push(')');
+    }
+}

@@ -1,0 +1,494 @@
+//! `/v1/people`: the vault over HTTP. Create (one or a batch, per-item results), read masked with
+//! optional reveal and purpose, search by blind index, shred, and bulk import as NDJSON. Every
+//! call is in the vault's access log under the caller's principal and the request id.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use custodian_vault::{
+    CanonicalRecord, Field, FieldValue, Lookup, PersonRef, ReadRequest, RequestContext, Vault,
+    VaultError,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+
+/// The largest NDJSON import body accepted over HTTP (larger files: `custodian vault import`).
+const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/people", post(create))
+        .route("/v1/people/search", post(search))
+        .route(
+            "/v1/people/import",
+            post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route("/v1/people/{id}", get(read).delete(shred))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(create, read, search, shred, import),
+    components(schemas(
+        PersonIn, ItemResult, PersonOut, FieldOut, SearchIn, SearchHit, ImportOut
+    ))
+)]
+pub(super) struct Doc;
+
+/// A record in the canonical format; every value a string, every field but `external_id` and
+/// `account_kind` optional.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PersonIn {
+    external_id: String,
+    account_kind: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    street: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    zip: Option<String>,
+    dob: Option<String>,
+    ssn: Option<String>,
+    dl_number: Option<String>,
+    dl_state: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    imei: Option<String>,
+    imsi: Option<String>,
+}
+
+impl PersonIn {
+    fn get(&self, c: &str) -> Option<&str> {
+        match c {
+            "external_id" => Some(&self.external_id),
+            "account_kind" => Some(&self.account_kind),
+            "first_name" => self.first_name.as_deref(),
+            "last_name" => self.last_name.as_deref(),
+            "street" => self.street.as_deref(),
+            "city" => self.city.as_deref(),
+            "state" => self.state.as_deref(),
+            "zip" => self.zip.as_deref(),
+            "dob" => self.dob.as_deref(),
+            "ssn" => self.ssn.as_deref(),
+            "dl_number" => self.dl_number.as_deref(),
+            "dl_state" => self.dl_state.as_deref(),
+            "phone" => self.phone.as_deref(),
+            "email" => self.email.as_deref(),
+            "imei" => self.imei.as_deref(),
+            "imsi" => self.imsi.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// One or many records.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    Many(Vec<PersonIn>),
+    One(Box<PersonIn>),
+}
+
+/// The outcome of one item.
+#[derive(Serialize, ToSchema)]
+struct ItemResult {
+    index: usize,
+    external_id: String,
+    /// `created`, `updated`, `unchanged` or `rejected`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+/// A person as the caller may see them.
+#[derive(Serialize, ToSchema)]
+struct PersonOut {
+    id: String,
+    external_id: String,
+    account_kind: String,
+    state: Option<String>,
+    shredded: bool,
+    fields: Vec<FieldOut>,
+}
+
+/// One field: masked unless revealed.
+#[derive(Serialize, ToSchema)]
+struct FieldOut {
+    field: &'static str,
+    value: String,
+    revealed: bool,
+}
+
+#[derive(Deserialize, IntoParams)]
+struct ReadQuery {
+    /// Comma-separated fields to reveal in full (the role must allow each).
+    reveal: Option<String>,
+    /// Why the values are needed (required with `reveal`).
+    purpose: Option<String>,
+}
+
+/// An exact-match search on one indexed field.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SearchIn {
+    /// `ssn`, `phone`, `email`, `imei`, `imsi` or `drivers_license` (value `STATE:NUMBER`).
+    field: String,
+    value: String,
+}
+
+/// A search hit: who, never what.
+#[derive(Serialize, ToSchema)]
+struct SearchHit {
+    id: String,
+    external_id: String,
+    account_kind: String,
+    state: Option<String>,
+}
+
+/// What an NDJSON import did.
+#[derive(Serialize, ToSchema)]
+struct ImportOut {
+    lines: usize,
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    rejected: usize,
+    errors: Vec<ItemResult>,
+}
+
+fn vault(s: &AppState) -> Result<&Vault, ApiError> {
+    s.vault.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the vault is not configured",
+        )
+    })
+}
+
+fn ctx(headers: &HeaderMap) -> RequestContext {
+    RequestContext {
+        request_id: headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_owned(),
+    }
+}
+
+impl From<VaultError> for ApiError {
+    fn from(e: VaultError) -> Self {
+        match e {
+            VaultError::Auth(a) => a.into(),
+            VaultError::Policy(p) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", p.to_string())
+            }
+            VaultError::NotFound => ApiError::not_found("no person with that id"),
+            VaultError::Shredded => ApiError::new(StatusCode::GONE, "shredded", e.to_string()),
+            VaultError::Invalid(m) => ApiError::invalid("field", m),
+            VaultError::Db(d) if d.is_unavailable() => ApiError::unavailable(d),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+fn today(s: &AppState) -> time::Date {
+    s.clock.now().to_datetime().date()
+}
+
+fn parse_people(
+    s: &AppState,
+    items: &[PersonIn],
+) -> (Vec<CanonicalRecord>, Vec<usize>, Vec<ItemResult>) {
+    let mut ok = Vec::new();
+    let mut ok_index = Vec::new();
+    let mut bad = Vec::new();
+    for (i, p) in items.iter().enumerate() {
+        match custodian_vault::record::parse_row(0, |c| p.get(c), today(s)) {
+            Ok(r) => {
+                ok.push(r);
+                ok_index.push(i);
+            }
+            Err(e) => bad.push(ItemResult {
+                index: i,
+                external_id: p.external_id.clone(),
+                status: "rejected",
+                id: None,
+                error: Some(e.reason),
+                field: Some(e.field),
+            }),
+        }
+    }
+    (ok, ok_index, bad)
+}
+
+async fn write_batch(
+    caller: &Caller,
+    s: &AppState,
+    headers: &HeaderMap,
+    records: &[CanonicalRecord],
+    index: &[usize],
+) -> Result<Vec<ItemResult>, ApiError> {
+    let v = vault(s)?;
+    let c = ctx(headers);
+    let out = v.writer(&caller.0, &c)?.upsert_batch(records).await?;
+    Ok(out
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(i, (ext, o, _))| {
+            let (status, error) = match o {
+                custodian_vault::ItemOutcome::Created => ("created", None),
+                custodian_vault::ItemOutcome::Updated => ("updated", None),
+                custodian_vault::ItemOutcome::Unchanged => ("unchanged", None),
+                custodian_vault::ItemOutcome::Rejected(r) => ("rejected", Some(r)),
+                _ => ("rejected", Some("unknown outcome".into())),
+            };
+            ItemResult {
+                index: index.get(i).copied().unwrap_or(i),
+                external_id: ext,
+                status,
+                id: None,
+                error,
+                field: None,
+            }
+        })
+        .collect())
+}
+
+/// Create or update people (one object or an array). Needs `people.write`.
+#[utoipa::path(post, path = "/v1/people", tag = "vault", security(("api_key" = [])), request_body = PersonIn,
+    responses((status = 200, body = [ItemResult]), (status = 401, body = crate::error::ErrorBody),
+               (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn create(
+    caller: Caller,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<OneOrMany>,
+) -> Result<Json<Vec<ItemResult>>, ApiError> {
+    caller.require("people.write")?;
+    let items = match body {
+        OneOrMany::Many(v) => v,
+        OneOrMany::One(p) => vec![*p],
+    };
+    if items.len() > 10_000 {
+        return Err(ApiError::invalid(
+            "body",
+            "at most 10,000 people per request",
+        ));
+    }
+    let (ok, idx, mut results) = parse_people(&s, &items);
+    results.extend(write_batch(&caller, &s, &headers, &ok, &idx).await?);
+    results.sort_by_key(|r| r.index);
+    Ok(Json(results))
+}
+
+/// Read a person, masked; `?reveal=ssn&purpose=…` reveals fields the role allows. Needs
+/// `people.read`.
+#[utoipa::path(get, path = "/v1/people/{id}", tag = "vault", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Opaque id (32 hex) or external id"), ReadQuery),
+    responses((status = 200, body = PersonOut), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+async fn read(
+    caller: Caller,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<ReadQuery>,
+) -> Result<Json<PersonOut>, ApiError> {
+    caller.require("people.read")?;
+    let mut reveal = Vec::new();
+    for name in q
+        .reveal
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+    {
+        reveal.push(Field::parse(name).ok_or_else(|| {
+            ApiError::invalid("reveal", format!("unknown field `{}`", name.trim()))
+        })?);
+    }
+    let c = ctx(&headers);
+    let view = vault(&s)?
+        .reader(&caller.0, &c)?
+        .get(
+            &PersonRef::parse(&id),
+            &ReadRequest {
+                reveal,
+                purpose: q.purpose,
+            },
+        )
+        .await?;
+    Ok(Json(PersonOut {
+        id: view.id,
+        external_id: view.external_id,
+        account_kind: view.account_kind,
+        state: view.state,
+        shredded: view.shredded_at.is_some(),
+        fields: view
+            .fields
+            .into_iter()
+            .map(|(f, v)| match v {
+                FieldValue::Masked(m) => FieldOut {
+                    field: f.as_str(),
+                    value: m,
+                    revealed: false,
+                },
+                FieldValue::Revealed(r) => FieldOut {
+                    field: f.as_str(),
+                    value: r.expose().clone(),
+                    revealed: true,
+                },
+            })
+            .collect(),
+    }))
+}
+
+/// Find people by an exact identifier, without decrypting anything. Needs `people.search`.
+#[utoipa::path(post, path = "/v1/people/search", tag = "vault", security(("api_key" = [])), request_body = SearchIn,
+    responses((status = 200, body = [SearchHit]), (status = 422, body = crate::error::ErrorBody)))]
+async fn search(
+    caller: Caller,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(q): ApiJson<SearchIn>,
+) -> Result<Json<Vec<SearchHit>>, ApiError> {
+    caller.require("people.search")?;
+    let field = Field::parse(&q.field)
+        .ok_or_else(|| ApiError::invalid("field", format!("unknown field `{}`", q.field)))?;
+    let normalized = custodian_vault::record::normalize(field, &q.value)
+        .map_err(|e| ApiError::invalid("value", e.to_string()))?;
+    let c = ctx(&headers);
+    let hits = vault(&s)?
+        .searcher(&caller.0, &c)?
+        .find(&Lookup {
+            field,
+            normalized: &normalized,
+        })
+        .await?;
+    Ok(Json(
+        hits.into_iter()
+            .map(|h| SearchHit {
+                id: h.id,
+                external_id: h.external_id,
+                account_kind: h.account_kind,
+                state: h.state,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct ShredQuery {
+    /// Why (recorded in the access log).
+    purpose: String,
+}
+
+/// Crypto-shred a person: their data key and every sealed field are destroyed; a tombstone
+/// remains. Needs `people.delete`.
+#[utoipa::path(delete, path = "/v1/people/{id}", tag = "vault", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Opaque id or external id"), ShredQuery),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+async fn shred(
+    caller: Caller,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<ShredQuery>,
+) -> Result<StatusCode, ApiError> {
+    caller.require("people.delete")?;
+    if q.purpose.trim().len() < 3 {
+        return Err(ApiError::invalid(
+            "purpose",
+            "state why the person is shredded",
+        ));
+    }
+    let c = ctx(&headers);
+    vault(&s)?
+        .shredder(&caller.0, &c)?
+        .shred(&PersonRef::parse(&id), &q.purpose)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Bulk import: an NDJSON body, one canonical record per line. Needs `people.write`.
+#[utoipa::path(post, path = "/v1/people/import", tag = "vault", security(("api_key" = [])),
+    request_body(content = String, content_type = "application/x-ndjson"),
+    responses((status = 200, body = ImportOut)))]
+async fn import(
+    caller: Caller,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ImportOut>, ApiError> {
+    caller.require("people.write")?;
+    let mut out = ImportOut {
+        lines: 0,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        rejected: 0,
+        errors: Vec::new(),
+    };
+    let lines: Vec<&[u8]> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    out.lines = lines.len();
+    for (ci, chunk) in lines.chunks(2000).enumerate() {
+        let mut items = Vec::with_capacity(chunk.len());
+        for (i, l) in chunk.iter().enumerate() {
+            let line = ci * 2000 + i + 1;
+            match serde_json::from_slice::<PersonIn>(l) {
+                Ok(p) => items.push(p),
+                Err(e) => out.errors.push(ItemResult {
+                    index: line,
+                    external_id: String::new(),
+                    status: "rejected",
+                    id: None,
+                    error: Some(format!("not a canonical record: {}", e.classify_name())),
+                    field: Some("row".into()),
+                }),
+            }
+        }
+        let (ok, idx, bad) = parse_people(&s, &items);
+        out.errors.extend(bad);
+        for r in write_batch(&caller, &s, &headers, &ok, &idx).await? {
+            match r.status {
+                "created" => out.created += 1,
+                "updated" => out.updated += 1,
+                "unchanged" => out.unchanged += 1,
+                _ => out.errors.push(r),
+            }
+        }
+    }
+    out.rejected = out.errors.len();
+    Ok(Json(out))
+}
+
+trait Classify {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl Classify for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "I/O",
+            serde_json::error::Category::Syntax => "JSON syntax",
+            serde_json::error::Category::Data => "unknown or mistyped field",
+            serde_json::error::Category::Eof => "truncated JSON",
+        }
+    }
+}
