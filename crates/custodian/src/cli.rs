@@ -65,8 +65,49 @@ pub(crate) enum Command {
     /// The access log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Measure (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Apply database migrations and exit.
     Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Import a synthetic carrier encrypted vs. unencrypted (and pgcrypto on PostgreSQL), then
+    /// time lookups. Uses the configured database: run it on an empty data directory.
+    Vault {
+        /// People to import.
+        #[arg(long, default_value_t = 100_000)]
+        people: u64,
+        /// People for the pgcrypto reference (it is slow; its rate is compared).
+        #[arg(long, default_value_t = 20_000)]
+        pgcrypto_people: u64,
+        /// Lookups to time.
+        #[arg(long, default_value_t = 2_000)]
+        lookups: usize,
+    },
+    /// Fixed-rate `GET /v1/people/{id}` against a running server on loopback.
+    Http {
+        /// The server, `http://127.0.0.1:PORT`.
+        #[arg(long)]
+        url: String,
+        /// An API key allowed `people.read`.
+        #[arg(long, env = "CUSTODIAN_BENCH_KEY")]
+        key: String,
+        /// A file of person ids (external or opaque), one per line.
+        #[arg(long)]
+        ids: PathBuf,
+        /// Requests per second.
+        #[arg(long, default_value_t = 1000)]
+        rate: u32,
+        /// Seconds to run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+        /// Connections.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -52,6 +52,7 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Admin(c) => cmd::admin::run(&settings, c).await,
         Command::Vault(c) => cmd::vault::run(&settings, c).await,
         Command::Audit(c) => cmd::audit::run(&settings, c).await,
+        Command::Bench(c) => cmd::bench::run(&settings, c).await,
         Command::Migrate => cmd::migrate(&settings).await,
     }
 }

@@ -15,7 +15,7 @@ pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     label: String,
     total: u64,
-    last_line: std::cell::Cell<std::time::Instant>,
+    last_line: std::sync::Mutex<std::time::Instant>,
 }
 
 impl Progress {
@@ -36,7 +36,7 @@ impl Progress {
             bar,
             label: label.to_owned(),
             total,
-            last_line: std::cell::Cell::new(std::time::Instant::now()),
+            last_line: std::sync::Mutex::new(std::time::Instant::now()),
         }
     }
 
@@ -45,9 +45,13 @@ impl Progress {
         match &self.bar {
             Some(b) => b.set_position(done),
             None => {
-                if self.last_line.get().elapsed().as_secs() >= 5 {
+                let mut last = self
+                    .last_line
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if last.elapsed().as_secs() >= 5 {
                     eprintln!("{}: {done}/{}", self.label, self.total);
-                    self.last_line.set(std::time::Instant::now());
+                    *last = std::time::Instant::now();
                 }
             }
         }

@@ -4,6 +4,8 @@
 pub(crate) mod admin;
 pub(crate) mod apikey;
 pub(crate) mod audit;
+pub(crate) mod bench;
+pub(crate) mod bench_http;
 pub(crate) mod demo;
 pub(crate) mod serve;
 pub(crate) mod synth;
