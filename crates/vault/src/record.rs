@@ -208,13 +208,16 @@ pub struct CanonicalRecord {
 }
 
 impl CanonicalRecord {
-    /// The normalized plaintext of a field, if present: what is sealed, indexed and tokenized.
+    /// The plaintext of a field as stored, if present: what is sealed, indexed and tokenized
+    /// (identifiers in their normalized form, names and address lines as written).
     pub fn value(&self, f: Field) -> Option<&str> {
         match f {
-            Field::FirstName => self.first_name.as_ref().map(Name::normalized),
-            Field::LastName => self.last_name.as_ref().map(Name::normalized),
-            Field::Street => self.street.as_ref().map(Street::normalized),
-            Field::City => self.city.as_ref().map(City::normalized),
+            // Names and address lines are stored as written; their normalized (folded) form is
+            // only for comparisons.
+            Field::FirstName => self.first_name.as_ref().map(Name::as_str),
+            Field::LastName => self.last_name.as_ref().map(Name::as_str),
+            Field::Street => self.street.as_ref().map(Street::as_str),
+            Field::City => self.city.as_ref().map(City::as_str),
             Field::Zip => self.zip.as_ref().map(Zip::normalized),
             Field::Dob => self.dob.as_ref().map(DateOfBirth::normalized),
             Field::Ssn => self.ssn.as_ref().map(Ssn::normalized),
