@@ -50,4 +50,5 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
         --dir /var/lib/redis --logfile /var/log/redis/ci.log >/dev/null || true
 fi
 
+command -v curl >/dev/null 2>&1 || apt_install curl
 bash "$(dirname "$0")/test-services/install.sh"

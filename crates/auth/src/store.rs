@@ -161,12 +161,7 @@ impl AuthService {
     ) -> Result<NewApiKey, AuthError> {
         let p = self
             .ensure_principal(principal, PrincipalKind::Service, role)
-            .await
-            .or_else(|e| match e {
-                // A human principal may hold keys too; keep its kind.
-                AuthError::PrincipalConflict { .. } => Err(e),
-                other => Err(other),
-            })?;
+            .await?;
         let (prefix, secret) = apikey::generate();
         let now = self.clock.now();
         let expires_at = ttl_secs.map(|s| now.plus_seconds(s).0);

@@ -17,10 +17,13 @@ pub use element::{
 };
 pub use types::FieldError;
 
+pub mod export;
 pub mod import;
 mod keyring;
 mod read;
 pub mod record;
+pub mod retention;
+pub mod rotate;
 mod service;
 mod store;
 mod write;
@@ -34,7 +37,7 @@ pub use record::{CanonicalRecord, ExternalId, Field};
 pub use service::{DEFAULT_TENANT, RequestContext, Vault, VaultError};
 pub use write::{BatchOutcome, INDEXED, ItemOutcome, Writer};
 
-/// The vault's schema: the access log, then people and blind indexes.
+/// The vault's schema: the access log, then people and blind indexes, then key rotation jobs.
 pub const COMPONENT: custodian_db::Component = custodian_db::Component {
     name: "vault",
     migrations: &[
@@ -44,6 +47,12 @@ pub const COMPONENT: custodian_db::Component = custodian_db::Component {
             name: "people, blind indexes, import jobs",
             sqlite: include_str!("../migrations/sqlite/0002_people.sql"),
             postgres: include_str!("../migrations/postgres/0002_people.sql"),
+        },
+        custodian_db::Migration {
+            version: 3,
+            name: "key rotation jobs",
+            sqlite: include_str!("../migrations/sqlite/0003_rotation_jobs.sql"),
+            postgres: include_str!("../migrations/postgres/0003_rotation_jobs.sql"),
         },
     ],
 };

@@ -1,7 +1,8 @@
 //! The vault service and its capabilities. [`Vault`] holds the database, keys, policy and clock;
 //! a caller gets a capability for what its principal may do — [`Vault::writer`],
-//! [`Vault::reader`], [`Vault::searcher`], [`Vault::shredder`] — and code without the capability
-//! cannot name the operation. Every operation appends to the access log in the same transaction
+//! [`Vault::reader`], [`Vault::searcher`], [`Vault::shredder`], [`Vault::exporter`],
+//! [`Vault::key_admin`], [`Vault::retention`] — and code without the capability cannot name the
+//! operation. Every operation appends to the access log in the same transaction
 //! as its effect (reads and searches in their own), so the log and the data never disagree.
 
 use std::sync::Arc;
@@ -185,6 +186,41 @@ impl Vault {
         ctx: &'a RequestContext,
     ) -> Result<crate::read::Shredder<'a>, VaultError> {
         Ok(crate::read::Shredder(self.cap(p, ctx, "people.delete")?))
+    }
+
+    /// Tokenized exports for test environments. Needs `people.export`.
+    pub fn exporter<'a>(
+        &'a self,
+        p: &'a Principal,
+        ctx: &'a RequestContext,
+    ) -> Result<crate::export::Exporter<'a>, VaultError> {
+        Ok(crate::export::Exporter(self.cap(
+            p,
+            ctx,
+            "people.export",
+        )?))
+    }
+
+    /// Key rotation and key status. Needs `keys.rotate`.
+    pub fn key_admin<'a>(
+        &'a self,
+        p: &'a Principal,
+        ctx: &'a RequestContext,
+    ) -> Result<crate::rotate::KeyAdmin<'a>, VaultError> {
+        Ok(crate::rotate::KeyAdmin(self.cap(p, ctx, "keys.rotate")?))
+    }
+
+    /// Applying retention rules (crypto-shredding who is due). Needs `people.delete`.
+    pub fn retention<'a>(
+        &'a self,
+        p: &'a Principal,
+        ctx: &'a RequestContext,
+    ) -> Result<crate::retention::Retention<'a>, VaultError> {
+        Ok(crate::retention::Retention(self.cap(
+            p,
+            ctx,
+            "people.delete",
+        )?))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The vault's SQL, written once for SQLite and PostgreSQL: people rows with sealed fields, blind
-//! index rows, index versions and import jobs. Batch statements are multi-row `INSERT`s sized by
-//! the backend's parameter limit.
+//! index rows, index versions and import jobs, and the page queries that export, key rotation and
+//! retention walk in row-id order (keyset pages, so each is resumable and bounded). Batch
+//! statements are multi-row `INSERT`s sized by the backend's parameter limit.
 
 use std::collections::HashMap;
 
@@ -343,19 +344,184 @@ pub(crate) async fn shred(
     id: i64,
     now: i64,
 ) -> Result<bool, DbError> {
-    delete_bidx(tx, &[id]).await?;
+    shred_idle_since(tx, id, i64::MAX, now).await
+}
+
+/// Like [`shred`], but only while the person's last activity (`updated_at`) is before `cutoff`,
+/// so a re-import that lands between a retention query and its shred keeps the person.
+pub(crate) async fn shred_idle_since(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+    cutoff: i64,
+    now: i64,
+) -> Result<bool, DbError> {
     let n = sqlx::query(
         "UPDATE vault_people SET wrapped_key = NULL, record_mac = NULL, first_name = NULL, \
          last_name = NULL, street = NULL, city = NULL, zip = NULL, dob = NULL, ssn = NULL, \
          drivers_license = NULL, phone = NULL, email = NULL, imei = NULL, imsi = NULL, \
-         shredded_at = $1, updated_at = $1 WHERE id = $2 AND shredded_at IS NULL",
+         shredded_at = $1, updated_at = $1 WHERE id = $2 AND shredded_at IS NULL AND updated_at < $3",
     )
     .bind(now)
     .bind(id)
+    .bind(cutoff)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        delete_bidx(tx, &[id]).await?;
+    }
+    Ok(n == 1)
+}
+
+/// Live (not shredded) people with a row id above `after`, in id order, at most `limit`.
+pub(crate) async fn live_page(
+    db: &Database,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<StoredPerson>, DbError> {
+    let sql = format!(
+        "SELECT {PERSON_COLS} FROM vault_people WHERE id > $1 AND shredded_at IS NULL \
+         ORDER BY id LIMIT $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(StoredPerson::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// How many people are shredded (tombstones).
+pub(crate) async fn count_shredded(db: &Database) -> Result<u64, DbError> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM vault_people WHERE shredded_at IS NOT NULL")
+            .fetch_one(db.pool())
+            .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// A person's wrapped data key and what it is bound to: all a re-wrap needs.
+#[derive(Debug, Clone)]
+pub(crate) struct WrappedKeyRow {
+    pub(crate) id: i64,
+    pub(crate) public_id: [u8; 16],
+    pub(crate) kek_version: u32,
+    pub(crate) key_version: u32,
+    pub(crate) wrapped_key: Vec<u8>,
+}
+
+/// Live people whose data key is wrapped under a KEK older than `target`, with a row id above
+/// `after`, in id order, at most `limit`.
+pub(crate) async fn wrapped_below(
+    db: &Database,
+    target: u32,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<WrappedKeyRow>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, public_id, kek_version, key_version, wrapped_key FROM vault_people \
+         WHERE kek_version < $1 AND id > $2 AND wrapped_key IS NOT NULL ORDER BY id LIMIT $3",
+    )
+    .bind(i64::from(target))
+    .bind(after)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let public: Vec<u8> = r.try_get(1)?;
+            Ok(WrappedKeyRow {
+                id: r.try_get(0)?,
+                public_id: public.as_slice().try_into().unwrap_or([0u8; 16]),
+                kek_version: u32::try_from(r.try_get::<i64, _>(2)?).unwrap_or(0),
+                key_version: u32::try_from(r.try_get::<i64, _>(3)?).unwrap_or(0),
+                wrapped_key: r.try_get(4)?,
+            })
+        })
+        .collect()
+}
+
+/// Replaces a wrapped data key, only if it is still under `from` and not shredded meanwhile;
+/// returns whether the row changed.
+pub(crate) async fn rewrap(
+    tx: &mut Transaction<'_, Any>,
+    id: i64,
+    from: u32,
+    to: u32,
+    wrapped: &[u8],
+) -> Result<bool, DbError> {
+    let n = sqlx::query(
+        "UPDATE vault_people SET wrapped_key = $1, kek_version = $2 \
+         WHERE id = $3 AND kek_version = $4 AND wrapped_key IS NOT NULL",
+    )
+    .bind(wrapped)
+    .bind(i64::from(to))
+    .bind(id)
+    .bind(i64::from(from))
     .execute(&mut **tx)
     .await?
     .rows_affected();
     Ok(n == 1)
+}
+
+/// Live people per KEK version, ascending: (version, count).
+pub(crate) async fn count_by_kek_version(db: &Database) -> Result<Vec<(u32, u64)>, DbError> {
+    let rows = sqlx::query(
+        "SELECT kek_version, COUNT(*) FROM vault_people WHERE wrapped_key IS NOT NULL \
+         GROUP BY kek_version ORDER BY kek_version",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0),
+                u64::try_from(r.try_get::<i64, _>(1)?).unwrap_or(0),
+            ))
+        })
+        .collect()
+}
+
+/// Live people of `kind` whose last activity is before `cutoff`, with a row id above `after`, in
+/// id order, at most `limit`.
+pub(crate) async fn idle_since(
+    db: &Database,
+    kind: &str,
+    cutoff: i64,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<i64>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id FROM vault_people WHERE account_kind = $1 AND shredded_at IS NULL \
+         AND updated_at < $2 AND id > $3 ORDER BY id LIMIT $4",
+    )
+    .bind(kind)
+    .bind(cutoff)
+    .bind(after)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
+}
+
+/// How many live people of `kind` had their last activity before `cutoff`.
+pub(crate) async fn count_idle_since(
+    db: &Database,
+    kind: &str,
+    cutoff: i64,
+) -> Result<u64, DbError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM vault_people WHERE account_kind = $1 AND shredded_at IS NULL \
+         AND updated_at < $2",
+    )
+    .bind(kind)
+    .bind(cutoff)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 fn push_placeholders(sql: &mut String, rows: usize, cols: usize) {

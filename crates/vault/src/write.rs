@@ -244,13 +244,13 @@ fn dedupe_new(
         *seen.entry(s.0.clone()).or_default() += 1;
     }
     for s in slots.iter_mut().filter(|s| s.1 == ItemOutcome::Created) {
-        if let Some(n) = seen.get_mut(&s.0) {
-            if *n > 1 {
-                *n -= 1;
-                s.1 = ItemOutcome::Rejected(
-                    "superseded by a later row with the same external_id".into(),
-                );
-            }
+        if let Some(n) = seen.get_mut(&s.0)
+            && *n > 1
+        {
+            *n -= 1;
+            s.1 = ItemOutcome::Rejected(
+                "superseded by a later row with the same external_id".into(),
+            );
         }
     }
 }

@@ -199,7 +199,7 @@ async fn a_deleted_entry_leaves_a_named_gap(t: &TestDb) {
     );
     assert_eq!(
         p.to_string(),
-        "entry 5: missing (deleted); entries 5..6 are gone"
+        "entry 5: missing (deleted); entries 5 to 6 are gone"
     );
 }
 
@@ -258,7 +258,7 @@ async fn a_recomputed_chain_is_caught_at_the_next_checkpoint(t: &TestDb) {
         }
     );
     assert!(
-        p.to_string().contains("entries 11..=20 were rewritten"),
+        p.to_string().contains("entries 11 to 20 were rewritten"),
         "{p}"
     );
 }

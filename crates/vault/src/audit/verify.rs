@@ -112,9 +112,12 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let seq = self.seq;
         match &self.kind {
+            ProblemKind::Missing { next } if *next == seq + 1 => {
+                write!(f, "entry {seq}: missing (deleted)")
+            }
             ProblemKind::Missing { next } => write!(
                 f,
-                "entry {seq}: missing (deleted); entries {seq}..{} are gone",
+                "entry {seq}: missing (deleted); entries {seq} to {} are gone",
                 next - 1
             ),
             ProblemKind::Reordered => write!(
@@ -139,7 +142,7 @@ impl fmt::Display for Problem {
             ),
             ProblemKind::Rewritten { since } => write!(
                 f,
-                "checkpoint at entry {seq}: the chain differs from what was signed; entries {}..={seq} were rewritten",
+                "checkpoint at entry {seq}: the chain differs from what was signed; entries {} to {seq} were rewritten",
                 since + 1
             ),
             ProblemKind::UnknownKeyVersion { version } => write!(

@@ -22,7 +22,7 @@
 //! no number) becomes `***`, so for any value of 4 or more characters the mask never equals or
 //! contains it.
 
-use super::{AsPolicyField, PolicyField};
+use super::{IntoPolicyField, PolicyField};
 
 /// What a fully hidden value looks like; three characters, so it cannot contain an input of four
 /// or more.
@@ -30,8 +30,8 @@ pub const FULLY_MASKED: &str = "***";
 
 /// The mask of `plaintext` as a value of `field` (see the module doc for each field's form); a
 /// name that is no field masks to [`FULLY_MASKED`].
-pub fn mask(field: impl AsPolicyField, plaintext: &str) -> String {
-    let Some(field) = field.as_policy_field() else {
+pub fn mask(field: impl IntoPolicyField, plaintext: &str) -> String {
+    let Some(field) = field.into_policy_field() else {
         return FULLY_MASKED.to_owned();
     };
     let masked = match field {

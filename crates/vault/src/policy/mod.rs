@@ -123,25 +123,25 @@ impl PolicyField {
 /// Anything that names a policy field: a [`PolicyField`], the vault's stored
 /// [`Field`](crate::record::Field), or a column name (`"ssn"`, `"drivers_license"`). A name that
 /// is no field yields `None`, which the policy treats as hidden (fail closed).
-pub trait AsPolicyField {
+pub trait IntoPolicyField {
     /// The field named, if any.
-    fn as_policy_field(&self) -> Option<PolicyField>;
+    fn into_policy_field(self) -> Option<PolicyField>;
 }
 
-impl AsPolicyField for PolicyField {
-    fn as_policy_field(&self) -> Option<PolicyField> {
-        Some(*self)
+impl IntoPolicyField for PolicyField {
+    fn into_policy_field(self) -> Option<PolicyField> {
+        Some(self)
     }
 }
 
-impl AsPolicyField for &str {
-    fn as_policy_field(&self) -> Option<PolicyField> {
+impl IntoPolicyField for &str {
+    fn into_policy_field(self) -> Option<PolicyField> {
         PolicyField::parse(self)
     }
 }
 
-impl AsPolicyField for crate::record::Field {
-    fn as_policy_field(&self) -> Option<PolicyField> {
+impl IntoPolicyField for crate::record::Field {
+    fn into_policy_field(self) -> Option<PolicyField> {
         PolicyField::parse(self.as_str())
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use toml::Value;
 
-use super::{AsPolicyField, Disposition, PolicyError, PolicyField, mask};
+use super::{Disposition, IntoPolicyField, PolicyError, PolicyField, mask};
 
 /// The built-in policy file.
 const DEFAULT_POLICY: &str = include_str!("../../policy/default.toml");
@@ -88,8 +88,8 @@ impl Policy {
     }
 
     /// What `role` gets of `field`; [`Disposition::Hidden`] for unknown roles and field names.
-    pub fn disposition(&self, role: &str, field: impl AsPolicyField) -> Disposition {
-        match (self.roles.get(role), field.as_policy_field()) {
+    pub fn disposition(&self, role: &str, field: impl IntoPolicyField) -> Disposition {
+        match (self.roles.get(role), field.into_policy_field()) {
             (Some(d), Some(f)) => d[f.index()],
             _ => Disposition::Hidden,
         }
@@ -101,11 +101,11 @@ impl Policy {
     pub fn check_reveal(
         &self,
         role: &str,
-        field: impl AsPolicyField,
+        field: impl IntoPolicyField,
         purpose: Option<&str>,
     ) -> Result<(), PolicyError> {
         let field = field
-            .as_policy_field()
+            .into_policy_field()
             .ok_or(PolicyError::UnknownFieldName)?;
         match self.disposition(role, field) {
             Disposition::Clear => Ok(()),
@@ -124,10 +124,10 @@ impl Policy {
     pub fn read_value(
         &self,
         role: &str,
-        field: impl AsPolicyField,
+        field: impl IntoPolicyField,
         plaintext: &str,
     ) -> Option<String> {
-        let field = field.as_policy_field()?;
+        let field = field.into_policy_field()?;
         match self.disposition(role, field) {
             Disposition::Hidden => None,
             Disposition::Clear if !field.is_sensitive() => Some(plaintext.to_owned()),
