@@ -43,14 +43,13 @@ impl Drop for Server {
     }
 }
 
-fn start_server(dir: &Path, extra: &[&str]) -> Server {
+fn start_server(dir: &Path, log: &Path) -> Server {
     let mut child = bin()
         .arg("--data-dir")
         .arg(dir)
-        .args(extra)
-        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(["-vv", "serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(log).expect("log file"))
         .spawn()
         .expect("spawn serve");
     let stdout = child.stdout.take().unwrap();
@@ -120,7 +119,8 @@ async fn synth_serve_health_and_clean_shutdown() {
     assert_eq!(code, 0, "{err}");
     let key = key.trim().to_owned();
 
-    let mut server = start_server(&data, &[]);
+    let log = tmp.path().join("serve.log");
+    let mut server = start_server(&data, &log);
     let (s, body) = get(&format!("{}/healthz", server.base), None).await;
     assert_eq!(s, 200, "{body}");
     let (s, body) = get(&format!("{}/readyz", server.base), None).await;
@@ -142,7 +142,11 @@ async fn synth_serve_health_and_clean_shutdown() {
     };
     assert!(status.success(), "exit status {status}");
 
-    // Key material never rests in plaintext: search every file of the data directory.
+    // Key material never rests in plaintext: search the debug-level server log and every file
+    // of the data directory.
+    let logged = std::fs::read(&log).unwrap();
+    assert!(logged.len() > 100, "the server logged nothing");
+    assert!(!logged.windows(key.len()).any(|w| w == key.as_bytes()), "API key found in the log");
     for entry in std::fs::read_dir(&data).unwrap() {
         let path = entry.unwrap().path();
         if path.is_file() {
