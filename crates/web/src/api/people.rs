@@ -254,7 +254,6 @@ async fn write_batch(
                 custodian_vault::ItemOutcome::Updated => ("updated", None),
                 custodian_vault::ItemOutcome::Unchanged => ("unchanged", None),
                 custodian_vault::ItemOutcome::Rejected(r) => ("rejected", Some(r)),
-                _ => ("rejected", Some("unknown outcome".into())),
             };
             ItemResult {
                 index: index.get(i).copied().unwrap_or(i),
