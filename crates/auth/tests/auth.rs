@@ -1,5 +1,8 @@
 //! API keys and admin sign-in against real databases on both backends.
 
+// Test code: a broken fixture should panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use custodian_auth::{AuthError, AuthService, PrincipalKind, SecretSealer, SigninAttempt};

@@ -14,7 +14,12 @@ use crate::config::Settings;
 
 /// Every component's schema, in dependency order.
 pub(crate) fn components() -> Vec<Component> {
-    vec![custodian_auth::COMPONENT, custodian_vault::COMPONENT]
+    vec![
+        custodian_auth::COMPONENT,
+        custodian_vault::COMPONENT,
+        custodian_breach::COMPONENT,
+        custodian_guard::COMPONENT,
+    ]
 }
 
 /// The opened services.
@@ -23,6 +28,8 @@ pub(crate) struct App {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) auth: AuthService,
     pub(crate) vault: Vault,
+    pub(crate) breach: custodian_breach::BreachService,
+    pub(crate) guard: Arc<custodian_guard::GuardService>,
 }
 
 impl App {
@@ -45,15 +52,28 @@ impl App {
             }
             None => Policy::default(),
         };
+        let guard = crate::cmd::guard::open_service(
+            db.clone(),
+            clock.clone(),
+            provider.clone(),
+            &s.data_dir,
+        )
+        .map(Arc::new)
+        .context("opening the guard")?;
         let keyring = Keyring::new(provider, DEFAULT_TENANT, KeyCacheConfig::default());
         let vault = Vault::open(db.clone(), keyring, policy, clock.clone())
             .await
             .context("opening the vault")?;
+        let rules = custodian_breach::obligations::RuleBook::shipped()
+            .context("the shipped breach notification rules")?;
+        let breach = custodian_breach::BreachService::new(vault.clone(), clock.clone(), rules);
         Ok(App {
             db,
             clock,
             auth,
             vault,
+            breach,
+            guard,
         })
     }
 
@@ -68,6 +88,8 @@ impl App {
         );
         st.tls = s.tls.is_some();
         st.vault = Some(self.vault.clone());
+        st.breach = Some(self.breach.clone());
+        st.guard = Some(self.guard.clone());
         st
     }
 }

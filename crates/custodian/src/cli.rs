@@ -62,9 +62,21 @@ pub(crate) enum Command {
     /// The vault: import, read, find and shred people.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// Root keys: rotate them, and see which version wraps how many people.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// The access log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The data inventory: which system holds which elements for whom.
+    #[command(subcommand)]
+    Inventory(crate::cmd::inventory::InventoryCommand),
+    /// Incidents: exposures, impact, cohorts, obligations and the report.
+    #[command(subcommand)]
+    Incident(crate::cmd::incident::IncidentCommand),
+    /// The guard: forced resets, hash imports, events, the port-out protection report.
+    #[command(subcommand)]
+    Guard(crate::cmd::guard::GuardCommand),
     /// Measure (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -147,6 +159,63 @@ pub(crate) enum VaultCommand {
         #[arg(long)]
         purpose: String,
     },
+    /// Write a copy for test environments: canonical CSV with every sensitive value replaced by
+    /// a format-preserving token (shredded people are left out).
+    Export {
+        /// The output file (written whole, then renamed into place).
+        #[arg(long, value_name = "OUT")]
+        tokenized: PathBuf,
+        /// Derive the token key from the root key under this name, so every export with the same
+        /// name gives the same tokens (linkable across exports; invertible by whoever holds the
+        /// root key). Default: a fresh random key per export.
+        #[arg(long, value_name = "NAME")]
+        key_name: Option<String>,
+        /// Keep the real external ids instead of tokenizing them.
+        #[arg(long)]
+        keep_external_ids: bool,
+        /// People per page (one decryption batch and one access-log entry each).
+        #[arg(long, default_value_t = 2000)]
+        page_size: usize,
+        /// Why (recorded in the access log).
+        #[arg(long, default_value = "tokenized export for a test environment")]
+        purpose: String,
+    },
+    /// Retention rules (`[vault.retention]` in the configuration).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RetentionCommand {
+    /// Crypto-shred everyone past their account kind's retention period; report counts per kind.
+    Run {
+        /// Only count who is due; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// People per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch_size: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Create a new root-key version and re-wrap every person's data key under it (resumable;
+    /// an unfinished rotation is finished first instead).
+    Rotate {
+        /// Only finish an unfinished rotation (or rows left on an older version); never create a
+        /// version.
+        #[arg(long)]
+        resume: bool,
+        /// People per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch_size: usize,
+        /// Stop after this many batches; `--resume` finishes later.
+        #[arg(long, value_name = "N")]
+        max_batches: Option<u64>,
+    },
+    /// Show root-key versions, how many people each wraps, index versions and recent rotations.
+    Status,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use custodian_vault::AccountKind;
+use custodian_vault::retention::RetentionRules;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
@@ -34,6 +36,43 @@ struct Raw {
 #[serde(deny_unknown_fields)]
 struct RawVault {
     policy_file: Option<PathBuf>,
+    #[serde(default)]
+    retention: RawRetention,
+}
+
+/// `[vault.retention]`: days each account kind is kept after its last activity; absent = forever.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    postpaid_days: Option<u32>,
+    prepaid_days: Option<u32>,
+    former_days: Option<u32>,
+    prospective_days: Option<u32>,
+}
+
+impl RawRetention {
+    fn rules(&self) -> anyhow::Result<RetentionRules> {
+        let mut rules = RetentionRules::keep_forever();
+        for (kind, days, key) in [
+            (AccountKind::Postpaid, self.postpaid_days, "postpaid_days"),
+            (AccountKind::Prepaid, self.prepaid_days, "prepaid_days"),
+            (AccountKind::Former, self.former_days, "former_days"),
+            (
+                AccountKind::Prospective,
+                self.prospective_days,
+                "prospective_days",
+            ),
+        ] {
+            if let Some(d) = days {
+                rules = rules.keep_for(kind, d).map_err(|_| {
+                    anyhow::anyhow!(
+                        "configuration: vault.retention.{key} must be at least 1 (leave it out to keep forever)"
+                    )
+                })?;
+            }
+        }
+        Ok(rules)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,6 +122,7 @@ pub(crate) struct Settings {
     pub(crate) log_format: LogFormat,
     pub(crate) json: bool,
     pub(crate) policy_file: Option<PathBuf>,
+    pub(crate) retention: RetentionRules,
 }
 
 impl Settings {
@@ -157,6 +197,7 @@ impl Settings {
             brand: raw.server.brand.unwrap_or_else(|| "Custodian".to_owned()),
             log_format,
             json: g.json,
+            retention: raw.vault.retention.rules()?,
             policy_file: raw.vault.policy_file,
         })
     }
@@ -231,6 +272,31 @@ mod tests {
             g.config = Some("e.toml".into());
             let e = Settings::load(&g).unwrap_err().to_string();
             assert!(e.contains("log.format"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn retention_rules_come_from_the_vault_section() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[vault.retention]\nprospective_days = 365\nformer_days = 2555\n",
+            )?;
+            let mut g = globals();
+            g.config = Some("c.toml".into());
+            let s = Settings::load(&g).map_err(|e| e.to_string())?;
+            assert_eq!(s.retention.days(AccountKind::Prospective), Some(365));
+            assert_eq!(s.retention.days(AccountKind::Former), Some(2555));
+            assert_eq!(s.retention.days(AccountKind::Postpaid), None);
+            jail.create_file("d.toml", "[vault.retention]\nformer_days = 0\n")?;
+            g.config = Some("d.toml".into());
+            let e = Settings::load(&g).unwrap_err().to_string();
+            assert!(e.contains("vault.retention.former_days"), "{e}");
+            jail.create_file("e.toml", "[vault.retention]\nformer_years = 7\n")?;
+            g.config = Some("e.toml".into());
+            let e = Settings::load(&g).unwrap_err().to_string();
+            assert!(e.contains("former_years"), "{e}");
             Ok(())
         });
     }

@@ -51,7 +51,11 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::ApiKey(c) => cmd::apikey::run(&settings, c).await,
         Command::Admin(c) => cmd::admin::run(&settings, c).await,
         Command::Vault(c) => cmd::vault::run(&settings, c).await,
+        Command::Keys(c) => cmd::keys::run(&settings, c).await,
         Command::Audit(c) => cmd::audit::run(&settings, c).await,
+        Command::Inventory(c) => cmd::inventory::run(&settings, c).await,
+        Command::Incident(c) => cmd::incident::run(&settings, c).await,
+        Command::Guard(c) => cmd::guard::run(&settings, c).await,
         Command::Bench(c) => cmd::bench::run(&settings, c).await,
         Command::Migrate => cmd::migrate(&settings).await,
     }

@@ -2,6 +2,9 @@
 //! `custodian serve` on an ephemeral port with health, readiness, an authenticated call and a
 //! clean shutdown on SIGTERM; plus the errors a user sees for common mistakes.
 
+// Test code: a broken fixture should panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -146,7 +149,10 @@ async fn synth_serve_health_and_clean_shutdown() {
     // of the data directory.
     let logged = std::fs::read(&log).unwrap();
     assert!(logged.len() > 100, "the server logged nothing");
-    assert!(!logged.windows(key.len()).any(|w| w == key.as_bytes()), "API key found in the log");
+    assert!(
+        !logged.windows(key.len()).any(|w| w == key.as_bytes()),
+        "API key found in the log"
+    );
     for entry in std::fs::read_dir(&data).unwrap() {
         let path = entry.unwrap().path();
         if path.is_file() {

@@ -2,36 +2,74 @@
 //! by the openssl CLI, checked by curl against that certificate), and the loud warning when plain
 //! HTTP is bound beyond loopback.
 
+// Test code: a broken fixture should panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success())
-        || Command::new(tool).arg("version").output().is_ok_and(|o| o.status.success())
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        || Command::new(tool)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
 }
 
 #[test]
 fn serves_https_with_the_configured_certificate() {
     if !have("openssl") || !have("curl") {
-        eprintln!("SKIPPED serves_https_with_the_configured_certificate: openssl or curl missing (scripts/services.sh installs them)");
+        eprintln!(
+            "SKIPPED serves_https_with_the_configured_certificate: openssl or curl missing (scripts/services.sh installs them)"
+        );
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
     let ok = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
-        .arg("-keyout").arg(&key).arg("-out").arg(&cert)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
         .stderr(Stdio::null())
         .status()
         .unwrap()
         .success();
     assert!(ok, "openssl could not make a certificate");
     let cfg = tmp.path().join("c.toml");
-    std::fs::write(&cfg, format!("[server]\ntls_cert = \"{}\"\ntls_key = \"{}\"\n", cert.display(), key.display())).unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "[server]\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_custodian"))
-        .arg("--data-dir").arg(tmp.path().join("data"))
-        .arg("--config").arg(&cfg)
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .arg("--config")
+        .arg(&cfg)
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env_remove("CUSTODIAN_DATABASE_URL")
         .stdout(Stdio::piped())
@@ -50,7 +88,11 @@ fn serves_https_with_the_configured_certificate() {
         .unwrap();
     let _ = child.kill();
     let _ = child.wait();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"ok\""));
 }
 
@@ -58,7 +100,8 @@ fn serves_https_with_the_configured_certificate() {
 fn plain_http_beyond_loopback_warns_loudly() {
     let tmp = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_custodian"))
-        .arg("--data-dir").arg(tmp.path())
+        .arg("--data-dir")
+        .arg(tmp.path())
         .args(["serve", "--bind", "0.0.0.0:0"])
         .env_remove("CUSTODIAN_DATABASE_URL")
         .env("NO_COLOR", "1")

@@ -1,6 +1,9 @@
 //! Migrations apply on an empty SQLite and an empty PostgreSQL database, are idempotent, and a
 //! changed landed migration is refused.
 
+// Test code: a broken fixture should panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use custodian_db::testing::TestDb;
 use custodian_db::{Component, DbError, Migration, MigrationStatus};
 

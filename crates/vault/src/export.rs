@@ -47,6 +47,10 @@ pub const NAMED_KEY_ROOT_VERSION: u32 = 1;
 /// The most people one page decrypts at a time.
 pub const MAX_PAGE_SIZE: usize = 20_000;
 
+/// How many failures a report keeps with their reasons (the rest are counted), so a report's
+/// size stays bounded whatever the population.
+pub const MAX_REPORTED_FAILURES: usize = 20;
+
 /// The name of a persistent export key: 1-64 characters of `A-Z a-z 0-9 . _ -`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportKeyName(String);
@@ -178,8 +182,10 @@ pub struct ExportReport {
     pub skipped_shredded: u64,
     /// Pages (access-log entries).
     pub pages: u64,
-    /// People that could not be exported: row id and reason.
-    pub failed: Vec<(i64, String)>,
+    /// People that could not be exported.
+    pub failed: u64,
+    /// The first failures (at most [`MAX_REPORTED_FAILURES`]): row id and reason.
+    pub first_failures: Vec<(i64, String)>,
 }
 
 /// An export failure (as opposed to a person left out, which is reported).
@@ -223,6 +229,15 @@ impl<'a> Exporter<'a> {
         })
     }
 
+    /// How many live (not shredded) people an export would write now, for a progress display.
+    pub async fn live_count(&self) -> Result<u64, VaultError> {
+        Ok(store::count_by_kek_version(self.0.db())
+            .await?
+            .iter()
+            .map(|(_, n)| n)
+            .sum())
+    }
+
     /// Writes every live person as canonical CSV (with header) to `out`, page by page;
     /// `progress` gets the number of people written after each page.
     pub async fn write_csv<W: Write>(
@@ -248,7 +263,12 @@ impl<'a> Exporter<'a> {
                         w.write_record(rec.columns())?;
                         report.exported += 1;
                     }
-                    Err(reason) => report.failed.push((item.row_id, reason)),
+                    Err(reason) => {
+                        report.failed += 1;
+                        if report.first_failures.len() < MAX_REPORTED_FAILURES {
+                            report.first_failures.push((item.row_id, reason));
+                        }
+                    }
                 }
             }
             progress(report.exported);

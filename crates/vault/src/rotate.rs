@@ -23,6 +23,7 @@ use custodian_db::{Database, DbError};
 
 use crate::audit::Action;
 use crate::crypto::WrapAd;
+use crate::export::MAX_REPORTED_FAILURES;
 use crate::service::{Cap, VaultError};
 use crate::store;
 
@@ -126,8 +127,11 @@ pub struct RotateReport {
     pub rewrapped: u64,
     /// Rows another process moved or shredded between this run's read and its write.
     pub skipped: u64,
-    /// Rows that could not be unwrapped: row id and reason (no key material, no values).
-    pub failed: Vec<(i64, String)>,
+    /// Rows that could not be unwrapped (they stay on their old version).
+    pub failed: u64,
+    /// The first failures (at most [`crate::export::MAX_REPORTED_FAILURES`]): row id and reason
+    /// (no key material, no values).
+    pub first_failures: Vec<(i64, String)>,
     /// Batches committed by this run.
     pub batches: u64,
     /// Live rows still below the target.
@@ -199,7 +203,8 @@ impl KeyAdmin<'_> {
                         target_version: target,
                         rewrapped: 0,
                         skipped: 0,
-                        failed: Vec::new(),
+                        failed: 0,
+                        first_failures: Vec::new(),
                         batches: 0,
                         remaining: 0,
                     });
@@ -229,7 +234,8 @@ impl KeyAdmin<'_> {
             target_version: target,
             rewrapped: 0,
             skipped: 0,
-            failed: Vec::new(),
+            failed: 0,
+            first_failures: Vec::new(),
             batches: 0,
             remaining: 0,
         };
@@ -263,7 +269,9 @@ impl KeyAdmin<'_> {
                     Ok(_) => report.skipped += 1,
                     Err(e) => {
                         failed += 1;
-                        report.failed.push((id, e));
+                        if report.first_failures.len() < MAX_REPORTED_FAILURES {
+                            report.first_failures.push((id, e));
+                        }
                     }
                 }
             }
@@ -276,6 +284,7 @@ impl KeyAdmin<'_> {
             tx.commit().await?;
             report.batches += 1;
             report.rewrapped += n;
+            report.failed += failed;
             progress(RotateProgress {
                 target_version: target,
                 done: job.rewrapped + report.rewrapped,

@@ -248,9 +248,8 @@ fn dedupe_new(
             && *n > 1
         {
             *n -= 1;
-            s.1 = ItemOutcome::Rejected(
-                "superseded by a later row with the same external_id".into(),
-            );
+            s.1 =
+                ItemOutcome::Rejected("superseded by a later row with the same external_id".into());
         }
     }
 }

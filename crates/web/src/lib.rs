@@ -50,6 +50,11 @@ pub struct AppState {
     pub brand: Arc<str>,
     /// The vault, when configured (routes under `/v1/people` answer 503 without it).
     pub vault: Option<custodian_vault::Vault>,
+    /// The breach engine, when configured (routes under `/v1/incidents` answer 503 without it).
+    pub breach: Option<custodian_breach::BreachService>,
+    /// The guard, when configured (routes under `/v1/accounts`, `/v1/lines`, `/v1/care` and
+    /// `/v1/guard` answer 503 without it).
+    pub guard: Option<Arc<custodian_guard::GuardService>>,
     /// Whether the server speaks TLS (cookies get `Secure`, responses get HSTS).
     pub tls: bool,
     templates: Arc<minijinja::Environment<'static>>,
@@ -72,6 +77,8 @@ impl AppState {
             metrics: Metrics::new(),
             brand: brand.into(),
             vault: None,
+            breach: None,
+            guard: None,
             tls: false,
             templates: Arc::new(pages::environment()),
         }

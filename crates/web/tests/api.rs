@@ -2,6 +2,9 @@
 //! error shape, security headers, health and readiness, the OpenAPI document, and the console's
 //! sign-in with CSRF.
 
+// Test code: a broken fixture should panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

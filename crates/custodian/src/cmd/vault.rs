@@ -1,18 +1,20 @@
-//! `custodian vault import|get|find|shred` and `custodian audit verify`: the vault from the
-//! command line, acting as the operator's principal (`cli:<user>`, role `admin`), with every
-//! operation in the access log like an API call.
+//! `custodian vault import|get|find|shred|export|retention run`: the vault from the command
+//! line, acting as the operator's principal (`cli:<user>`, role `admin`), with every operation in
+//! the access log like an API call.
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use custodian_auth::{Principal, PrincipalId, PrincipalKind};
 use custodian_db::OpenMode;
+use custodian_vault::export::{ExportKey, ExportKeyName, ExportOptions, ExternalIds};
 use custodian_vault::import::{Format, ImportOptions};
+use custodian_vault::retention::{RetentionMode, RetentionOptions};
 use custodian_vault::{Field, FieldValue, Lookup, PersonRef, ReadRequest, RequestContext};
 use serde_json::json;
 
 use crate::app::App;
-use crate::cli::{FindArgs, VaultCommand};
+use crate::cli::{FindArgs, RetentionCommand, VaultCommand};
 use crate::config::Settings;
 use crate::output::Progress;
 
@@ -27,7 +29,8 @@ pub(crate) async fn operator(app: &App) -> anyhow::Result<Principal> {
     })
 }
 
-fn run_context() -> RequestContext {
+/// The request id of this command run, for the access log.
+pub(crate) fn run_context() -> RequestContext {
     RequestContext {
         request_id: format!("cli-{}", std::process::id()),
     }
@@ -123,6 +126,150 @@ pub(crate) async fn run(s: &Settings, c: VaultCommand) -> anyhow::Result<()> {
                 .await?;
             println!("{}", if done { "shredded" } else { "already shredded" });
         }
+        VaultCommand::Export {
+            tokenized,
+            key_name,
+            keep_external_ids,
+            page_size,
+            purpose,
+        } => {
+            let opts = ExportOptions {
+                key: match key_name {
+                    Some(n) => ExportKey::Named(ExportKeyName::parse(&n)?),
+                    None => ExportKey::Ephemeral,
+                },
+                external_ids: if keep_external_ids {
+                    ExternalIds::Keep
+                } else {
+                    ExternalIds::Tokenize
+                },
+                page_size,
+                purpose,
+            };
+            export(&app, s, &me, &ctx, &tokenized, &opts).await?;
+        }
+        VaultCommand::Retention(RetentionCommand::Run {
+            dry_run,
+            batch_size,
+        }) => {
+            let opts = RetentionOptions {
+                mode: if dry_run {
+                    RetentionMode::DryRun
+                } else {
+                    RetentionMode::Shred
+                },
+                batch_size: batch_size.clamp(1, 20_000),
+            };
+            retention(&app, s, &me, &ctx, &opts).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a tokenized export to a temporary file beside `out`, then renames it into place, so
+/// a failed export never leaves a file that looks complete.
+async fn export(
+    app: &App,
+    s: &Settings,
+    me: &Principal,
+    ctx: &RequestContext,
+    out: &Path,
+    opts: &ExportOptions,
+) -> anyhow::Result<()> {
+    let exporter = app.vault.exporter(me, ctx)?;
+    let progress = Progress::new("export", exporter.live_count().await?, s.json);
+    let mut partial = out.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
+    let result = exporter
+        .write_csv(std::io::BufWriter::new(file), opts, &|n| progress.set(n))
+        .await;
+    progress.finish();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e).with_context(|| format!("exporting to {}", out.display()));
+        }
+    };
+    std::fs::rename(&partial, out).with_context(|| format!("writing {}", out.display()))?;
+    let key = match &opts.key {
+        ExportKey::Named(n) => format!("named key `{}`", n.as_str()),
+        _ => "a fresh key (tokens link to no other export)".to_owned(),
+    };
+    if s.json {
+        let failed: Vec<_> = report
+            .first_failures
+            .iter()
+            .map(|(id, why)| json!({"row_id": id, "reason": why}))
+            .collect();
+        crate::output::json(&json!({
+            "file": out, "exported": report.exported, "skipped_shredded": report.skipped_shredded,
+            "pages": report.pages, "failed": report.failed, "first_failures": failed, "key": key,
+        }));
+    } else {
+        println!(
+            "{}: {} people tokenized under {key}; {} shredded left out; {} failed",
+            out.display(),
+            report.exported,
+            report.skipped_shredded,
+            report.failed
+        );
+        for (id, why) in &report.first_failures {
+            println!("  row {id}: {why}");
+        }
+    }
+    Ok(())
+}
+
+async fn retention(
+    app: &App,
+    s: &Settings,
+    me: &Principal,
+    ctx: &RequestContext,
+    opts: &RetentionOptions,
+) -> anyhow::Result<()> {
+    let progress = Progress::new("retention", 0, s.json || opts.mode == RetentionMode::DryRun);
+    let report = app
+        .vault
+        .retention(me, ctx)?
+        .run(&s.retention, opts, &|n| progress.set(n))
+        .await?;
+    progress.finish();
+    if s.json {
+        let kinds: Vec<_> = report
+            .kinds
+            .iter()
+            .map(|k| {
+                json!({"account_kind": k.kind.as_str(), "keep_days": k.keep_days, "due": k.due,
+                       "shredded": k.shredded})
+            })
+            .collect();
+        crate::output::json(&json!({
+            "dry_run": report.mode == RetentionMode::DryRun, "kinds": kinds,
+            "due": report.due(), "shredded": report.shredded(),
+        }));
+        return Ok(());
+    }
+    if s.retention.is_keep_forever() {
+        println!("no retention rules are configured ([vault.retention]); everyone is kept");
+    }
+    for k in &report.kinds {
+        let rule = k.keep_days.map_or("kept forever".to_owned(), |d| {
+            format!("{d} days after last activity")
+        });
+        println!(
+            "  {:<12} {rule:<32} due {:>8}  shredded {:>8}",
+            k.kind.as_str(),
+            k.due,
+            k.shredded
+        );
+    }
+    match report.mode {
+        RetentionMode::DryRun => println!("dry run: {} due, nothing shredded", report.due()),
+        _ => println!("{} shredded (tombstones kept)", report.shredded()),
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! of the OpenAPI document, which is generated from the handlers' annotations (never hand-written)
 //! and served at `/v1/openapi.json`.
 
+mod guard;
+mod incidents;
 mod keys;
 mod people;
 
@@ -18,7 +20,9 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/openapi.json", get(openapi_json))
         .merge(keys::routes())
+        .merge(guard::routes())
         .merge(people::routes())
+        .merge(incidents::routes())
 }
 
 #[derive(OpenApi)]
@@ -47,7 +51,9 @@ impl utoipa::Modify for BearerAuth {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = BaseDoc::openapi();
     doc.merge(keys::Doc::openapi());
+    doc.merge(guard::Doc::openapi());
     doc.merge(people::Doc::openapi());
+    doc.merge(incidents::Doc::openapi());
     doc
 }
 

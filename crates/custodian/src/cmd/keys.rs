@@ -1,0 +1,167 @@
+//! `custodian keys rotate|status`: a new root-key version and the resumable re-wrap of every
+//! person's data key under it, and where the rows stand. Runs as the operator's principal, with
+//! each re-wrapped batch in the access log.
+
+use custodian_db::{OpenMode, Timestamp};
+use custodian_vault::rotate::{
+    JobStatus, KeyStatus, RotateMode, RotateOptions, RotateReport, RotationJob, RotationStart,
+};
+use serde_json::json;
+
+use crate::app::App;
+use crate::cli::KeysCommand;
+use crate::cmd::vault::{operator, run_context};
+use crate::config::Settings;
+use crate::output::Progress;
+
+pub(crate) async fn run(s: &Settings, c: KeysCommand) -> anyhow::Result<()> {
+    let app = App::open(s, OpenMode::Existing).await?;
+    let me = operator(&app).await?;
+    let ctx = run_context();
+    let admin = app.vault.key_admin(&me, &ctx)?;
+    match c {
+        KeysCommand::Rotate {
+            resume,
+            batch_size,
+            max_batches,
+        } => {
+            let opts = RotateOptions {
+                mode: if resume {
+                    RotateMode::Resume
+                } else {
+                    RotateMode::Rotate
+                },
+                batch_size: batch_size.clamp(1, 20_000),
+                max_batches,
+            };
+            let expected = expected_work(&admin.status().await?, opts.mode);
+            let progress = Progress::new("re-wrap", expected, s.json);
+            let report = admin.rotate(&opts, &|p| progress.set(p.done)).await?;
+            progress.finish();
+            print_rotation(s, &report);
+        }
+        KeysCommand::Status => print_status(s, &admin.status().await?),
+    }
+    Ok(())
+}
+
+/// Rows the run will move, for the progress display: an unfinished job's total, else every live
+/// row (a new version) or the rows below the current version (resume).
+fn expected_work(st: &KeyStatus, mode: RotateMode) -> u64 {
+    if let Some(job) = st.jobs.iter().find(|j| j.status == JobStatus::Running) {
+        return job.total;
+    }
+    st.versions
+        .iter()
+        .filter(|v| mode == RotateMode::Rotate || v.version < st.current_version)
+        .map(|v| v.people)
+        .sum()
+}
+
+fn print_rotation(s: &Settings, r: &RotateReport) {
+    let start = match r.start {
+        RotationStart::Created => "created",
+        RotationStart::Resumed => "resumed",
+        RotationStart::NothingToDo => "nothing to do",
+    };
+    if s.json {
+        let failed: Vec<_> = r
+            .first_failures
+            .iter()
+            .map(|(id, why)| json!({"row_id": id, "reason": why}))
+            .collect();
+        crate::output::json(&json!({
+            "start": start, "target_version": r.target_version, "rewrapped": r.rewrapped,
+            "skipped": r.skipped, "batches": r.batches, "remaining": r.remaining,
+            "failed": r.failed, "first_failures": failed,
+        }));
+        return;
+    }
+    match r.start {
+        RotationStart::NothingToDo => {
+            println!(
+                "nothing to do: every person is on key version {}",
+                r.target_version
+            );
+            return;
+        }
+        RotationStart::Created => println!("created root-key version {}", r.target_version),
+        RotationStart::Resumed => println!(
+            "resumed the rotation to root-key version {}",
+            r.target_version
+        ),
+    }
+    println!(
+        "re-wrapped {} people in {} batches; {} failed; {} remaining{}",
+        r.rewrapped,
+        r.batches,
+        r.failed,
+        r.remaining,
+        if r.skipped > 0 {
+            format!("; {} changed meanwhile by another process", r.skipped)
+        } else {
+            String::new()
+        }
+    );
+    for (id, why) in &r.first_failures {
+        println!("  row {id} failed: {why}");
+    }
+    if r.remaining > 0 {
+        println!("finish with `custodian keys rotate --resume`");
+    }
+}
+
+fn job_json(j: &RotationJob) -> serde_json::Value {
+    json!({
+        "id": j.id, "target_version": j.target_version,
+        "status": if j.status == JobStatus::Done { "done" } else { "running" },
+        "total": j.total, "rewrapped": j.rewrapped, "failed": j.failed, "batches": j.batches,
+        "started_at": Timestamp(j.started_at).to_rfc3339(),
+        "finished_at": j.finished_at.map(|t| Timestamp(t).to_rfc3339()),
+    })
+}
+
+fn print_status(s: &Settings, st: &KeyStatus) {
+    if s.json {
+        let versions: Vec<_> = st
+            .versions
+            .iter()
+            .map(|v| json!({"version": v.version, "people": v.people}))
+            .collect();
+        let index: Vec<_> = st
+            .index_versions
+            .iter()
+            .map(|i| json!({"version": i.version, "root_version": i.root_version, "status": i.status}))
+            .collect();
+        let jobs: Vec<_> = st.jobs.iter().map(job_json).collect();
+        crate::output::json(&json!({
+            "current_version": st.current_version, "versions": versions, "shredded": st.shredded,
+            "index_versions": index, "rotations": jobs,
+        }));
+        return;
+    }
+    println!("root key: current version {}", st.current_version);
+    for v in &st.versions {
+        println!("  v{:<4} wraps {:>10} people", v.version, v.people);
+    }
+    println!(
+        "  shredded       {:>10} people (no key at all)",
+        st.shredded
+    );
+    for i in &st.index_versions {
+        println!(
+            "blind index v{} (keyed by root v{}): {}",
+            i.version, i.root_version, i.status
+        );
+    }
+    for j in &st.jobs {
+        let state = match (j.status, j.finished_at) {
+            (JobStatus::Done, Some(t)) => format!("done {}", Timestamp(t).to_rfc3339()),
+            _ => "RUNNING (finish with `custodian keys rotate --resume`)".to_owned(),
+        };
+        println!(
+            "rotation to v{}: {}/{} re-wrapped, {} failed, {} batches, {state}",
+            j.target_version, j.rewrapped, j.total, j.failed, j.batches
+        );
+    }
+}

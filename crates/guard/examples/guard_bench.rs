@@ -1,0 +1,322 @@
+//! The guard's benchmark: verifications per second at OWASP Argon2id parameters against the raw
+//! ceiling of the hash on this machine, throttled rejections per second, the owner's p99 latency
+//! during a flood of wrong guesses, bulk import, and a forced reset of a million accounts.
+//!
+//! `cargo run --release -p custodian-guard --example guard_bench [-- --accounts N] [-- --pg]`
+//! (SQLite in a temporary directory by default; `--pg` uses `CUSTODIAN_TEST_PG_URL`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a benchmark binary
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use custodian_db::SystemClock;
+use custodian_db::testing::TestDb;
+use custodian_guard::hash::HashCheck;
+use custodian_guard::{
+    AccountId, AttemptContext, Channel, CountingNotifier, DeviceId, GuardConfig, GuardDeps,
+    GuardService, HashParams, Hasher, ImportRecord, NoFacts, ResetKinds, ResetPlan, ResetProgress,
+    SecretKind, Verdict,
+};
+use secrecy::SecretString;
+
+const PIN: &str = "739164";
+
+fn ctx(ip: &str, device: Option<&str>) -> AttemptContext {
+    AttemptContext {
+        channel: Channel::App,
+        client_ip: Some(ip.parse().unwrap()),
+        device: device.map(|d| DeviceId::parse(d).unwrap()),
+    }
+}
+
+fn ip(i: u64) -> String {
+    format!("10.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// The hash alone: `cores` threads verifying for `secs` seconds.
+fn ceiling(phc: &str, secs: f64) -> f64 {
+    let hasher = Arc::new(Hasher::new(HashParams::OWASP, Vec::new()));
+    let stored = custodian_guard::hash::StoredHash {
+        phc: phc.to_owned(),
+        pepper_id: 0,
+    };
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..cores())
+        .map(|_| {
+            let (h, s, d) = (hasher.clone(), stored.clone(), done.clone());
+            std::thread::spawn(move || {
+                while start.elapsed().as_secs_f64() < secs {
+                    assert!(matches!(
+                        h.verify(PIN.as_bytes(), &s),
+                        HashCheck::Match { .. }
+                    ));
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn import(guard: &GuardService, n: usize, phc: &str) -> Vec<AccountId> {
+    let accounts: Vec<AccountId> = (0..n)
+        .map(|i| AccountId::parse(&format!("ACCT-{i:08}")).unwrap())
+        .collect();
+    let records: Vec<ImportRecord> = accounts
+        .iter()
+        .map(|a| ImportRecord {
+            account: a.clone(),
+            kind: SecretKind::Pin,
+            phc: phc.to_owned(),
+        })
+        .collect();
+    guard.import_hashes(&records).await.unwrap();
+    accounts
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n_reset: usize = args
+        .iter()
+        .position(|a| a == "--accounts")
+        .and_then(|i| args.get(i + 1))
+        .map_or(1_000_000, |s| s.parse().unwrap());
+    let t = if args.iter().any(|a| a == "--pg") {
+        TestDb::postgres("guard_bench")
+            .await
+            .expect("PostgreSQL at CUSTODIAN_TEST_PG_URL")
+    } else {
+        TestDb::sqlite().await
+    };
+    t.db.migrate(&[custodian_guard::COMPONENT]).await.unwrap();
+    let notifier = Arc::new(CountingNotifier::default());
+    let guard = GuardService::new(
+        t.db.clone(),
+        Arc::new(SystemClock),
+        GuardConfig::default(),
+        GuardDeps {
+            peppers: Vec::new(),
+            facts: Arc::new(NoFacts),
+            notifier: notifier.clone(),
+        },
+    )
+    .unwrap();
+    println!(
+        "machine: {} cores; backend: {}",
+        cores(),
+        t.db.backend().as_str()
+    );
+    let phc = Hasher::new(HashParams::OWASP, Vec::new())
+        .hash(PIN.as_bytes())
+        .unwrap()
+        .phc;
+
+    // 1. The ceiling of the hash itself, then the guard end to end.
+    let raw = ceiling(&phc, 5.0);
+    println!(
+        "argon2id m=19456 t=2 p=1 raw ceiling: {raw:.1} verifications/s ({:.1} ms each per core)",
+        1000.0 * cores() as f64 / raw
+    );
+    let accounts = import(&guard, 2_000, &phc).await;
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..64usize {
+        let (g, d, accts) = (guard.clone(), done.clone(), accounts.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = w;
+            while start.elapsed() < Duration::from_secs(10) {
+                let a = &accts[i % accts.len()];
+                let c = ctx(&ip(i as u64), None);
+                let v = g
+                    .verify(a, SecretKind::Pin, &SecretString::from(PIN), &c)
+                    .await
+                    .unwrap();
+                if v == Verdict::Ok {
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+                i += 64;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rate = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    println!(
+        "guard verifications (right PIN, 64 callers): {rate:.1}/s = {:.0}% of the ceiling",
+        100.0 * rate / raw
+    );
+
+    // 2. Throttled rejections: one source over its limit, hammered by 2 tasks.
+    let victim = AccountId::parse("ACCT-VICTIM").unwrap();
+    let attacker = ctx("192.0.2.66", None);
+    for _ in 0..6 {
+        guard
+            .verify(
+                &victim,
+                SecretKind::Pin,
+                &SecretString::from("000001"),
+                &attacker,
+            )
+            .await
+            .unwrap();
+    }
+    let evals = guard.hasher().evaluations();
+    let n = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..cores() {
+        let (g, n, v, c) = (guard.clone(), n.clone(), victim.clone(), attacker.clone());
+        tasks.push(tokio::spawn(async move {
+            let s = SecretString::from("000002");
+            while start.elapsed() < Duration::from_secs(3) {
+                for _ in 0..1000 {
+                    let r = g.verify(&v, SecretKind::Pin, &s, &c).await.unwrap();
+                    assert!(matches!(r, Verdict::Throttled { .. } | Verdict::Locked));
+                }
+                n.fetch_add(1000, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let count = n.load(Ordering::Relaxed) as f64;
+    println!(
+        "throttled rejections: {:.0}/s ({:.1} µs each per core), Argon2 evaluations during them: {}",
+        count / secs,
+        1e6 * secs * cores() as f64 / count,
+        guard.hasher().evaluations() - evals
+    );
+    guard.flush_events().await.unwrap();
+
+    // 3. The owner's latency during a flood of wrong guesses on random accounts from random
+    //    sources (the worst case: none of them is throttled, all want hashing).
+    let owner = accounts[0].clone();
+    let owner_ctx = ctx("172.16.0.1", Some("owner-phone"));
+    assert_eq!(
+        guard
+            .verify(
+                &owner,
+                SecretKind::Pin,
+                &SecretString::from(PIN),
+                &owner_ctx
+            )
+            .await
+            .unwrap(),
+        Verdict::Ok
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let flood = Arc::new(AtomicU64::new(0));
+    let mut attackers = Vec::new();
+    for w in 0..32u64 {
+        let (g, s, f, accts) = (guard.clone(), stop.clone(), flood.clone(), accounts.clone());
+        attackers.push(tokio::spawn(async move {
+            let mut i = w;
+            while !s.load(Ordering::Relaxed) {
+                let a = &accts[1 + (i as usize * 7919) % (accts.len() - 1)];
+                let c = ctx(&ip(100_000 + i), None);
+                g.verify(a, SecretKind::Pin, &SecretString::from("482915"), &c)
+                    .await
+                    .unwrap();
+                f.fetch_add(1, Ordering::Relaxed);
+                i += 32;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut lat = Vec::new();
+    let start = Instant::now();
+    for _ in 0..200 {
+        let t0 = Instant::now();
+        let v = guard
+            .verify(
+                &owner,
+                SecretKind::Pin,
+                &SecretString::from(PIN),
+                &owner_ctx,
+            )
+            .await
+            .unwrap();
+        assert_eq!(v, Verdict::Ok);
+        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let flood_rate = flood.load(Ordering::Relaxed) as f64 / (start.elapsed().as_secs_f64() + 2.0);
+    stop.store(true, Ordering::Relaxed);
+    for a in attackers {
+        a.await.unwrap();
+    }
+    println!(
+        "owner during a flood of {flood_rate:.0} wrong guesses/s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pct(&mut lat, 0.5),
+        pct(&mut lat, 0.99),
+        pct(&mut lat, 1.0)
+    );
+
+    // 4. Import and forced reset of n_reset accounts.
+    let start = Instant::now();
+    let cohort: Vec<AccountId> = {
+        let accounts: Vec<AccountId> = (0..n_reset)
+            .map(|i| AccountId::parse(&format!("PRE-{i:08}")).unwrap())
+            .collect();
+        let records: Vec<ImportRecord> = accounts
+            .iter()
+            .map(|a| ImportRecord {
+                account: a.clone(),
+                kind: SecretKind::Pin,
+                phc: phc.clone(),
+            })
+            .collect();
+        guard.import_hashes(&records).await.unwrap();
+        accounts
+    };
+    println!(
+        "import of {n_reset} hashes: {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    let start = Instant::now();
+    let plan = ResetPlan {
+        name: "bench-reset".into(),
+        kinds: ResetKinds::All,
+        code_ttl_secs: None,
+    };
+    let stages = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = stages.clone();
+    let progress = Arc::new(move |p: ResetProgress| {
+        let mut v = s.lock().unwrap();
+        if v.last().is_none_or(|(stage, _)| *stage != p.stage) {
+            v.push((p.stage, start.elapsed()));
+        }
+    });
+    let r = guard.forced_reset(&plan, &cohort, progress).await.unwrap();
+    let total = start.elapsed();
+    println!(
+        "forced reset of {} accounts ({} codes delivered): {:.1} s",
+        r.members,
+        notifier.count(),
+        total.as_secs_f64()
+    );
+    let v = stages.lock().unwrap().clone();
+    for (i, (stage, at)) in v.iter().enumerate() {
+        let end = v.get(i + 1).map_or(total, |(_, t)| *t);
+        println!("  {stage:?}: {:.1} s", (end - *at).as_secs_f64());
+    }
+}

@@ -1,0 +1,358 @@
+//! Verification, in the order that keeps it cheap to refuse and impossible to race:
+//!
+//! 1. blocks already known in memory refuse at once (no database, no hashing);
+//! 2. the device's standing with the account is read, then the stored blocks of the attempt's
+//!    scopes; a blocked scope refuses (no hashing);
+//! 3. a hashing slot is taken (bounded wait: a busy guard answers "throttled", retry in 1 s);
+//! 4. the failure is counted *before* the secret is checked, in single statements that refuse
+//!    when a cap is reached: the (account, source) and (account, device) windows, then the
+//!    account's consecutive failures. N parallel guesses count as N; no more than the cap get
+//!    to step 5;
+//! 5. the secret is checked against the stored hash, or against a dummy hash of the same cost
+//!    when the account has none, so existence does not show in the answer or its timing;
+//! 6. a right secret refunds the counts, remembers the device and re-hashes a stale hash; a
+//!    wrong one feeds the source and network signals and raises the lock events.
+
+use std::sync::Arc;
+
+use custodian_db::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use crate::error::GuardError;
+use crate::events::{EventKind, NewEvent};
+use crate::hash::HashCheck;
+use crate::limits::{Applies, Scopes, Trust, retry_after};
+use crate::notify::NoticeKind;
+use crate::pool::Slot;
+use crate::service::GuardService;
+use crate::store::AccountCounts;
+use crate::types::{AccountId, AttemptContext, SecretKind, Verdict};
+
+/// The longest secret accepted for checking, in bytes.
+pub const MAX_SECRET_BYTES: usize = 1024;
+
+/// What charging the pair windows decided.
+enum PairOutcome {
+    /// Refused before the account was charged.
+    Refused(Verdict),
+    /// Charged; `is_new_pair` when this is the pair's first failure in its window.
+    Charged { is_new_pair: bool },
+}
+
+impl GuardService {
+    /// Checks an account's secret. Answers the same for accounts that do not exist (including
+    /// throttling and locking, which are counted per account identifier whether or not it is
+    /// known), and never says whether a wrong guess hit a locked account.
+    pub async fn verify(
+        &self,
+        account: &AccountId,
+        kind: SecretKind,
+        secret: &SecretString,
+        ctx: &AttemptContext,
+    ) -> Result<Verdict, GuardError> {
+        if secret.expose_secret().len() > MAX_SECRET_BYTES {
+            return Err(GuardError::invalid("secret", "is longer than 1024 bytes"));
+        }
+        let now = self.now();
+        let scopes = Scopes::new(account, kind, ctx);
+        if let Some(v) = self.cached_refusal(account, &scopes, ctx, now, None) {
+            return Ok(v);
+        }
+        let trust = match &ctx.device {
+            Some(d) if self.store().is_known_device(account, d).await? => Trust::Known,
+            _ => Trust::Unknown,
+        };
+        if let Some(v) = self.cached_refusal(account, &scopes, ctx, now, Some(trust)) {
+            return Ok(v);
+        }
+        if let Some(v) = self
+            .stored_refusal(account, &scopes, ctx, now, trust)
+            .await?
+        {
+            return Ok(v);
+        }
+        let slot = match self.inner.pool.acquire(trust).await {
+            Ok(s) => s,
+            Err(GuardError::Busy) => {
+                self.tally(account, "throttled", "busy", ctx);
+                return Ok(Verdict::Throttled {
+                    retry_after_secs: 1,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let is_new_pair = match self.charge_pairs(account, &scopes, ctx, now).await? {
+            PairOutcome::Refused(v) => return Ok(v),
+            PairOutcome::Charged { is_new_pair } => is_new_pair,
+        };
+        let caps = self.inner.config.limits.caps(kind);
+        let Some(counts) = self
+            .store()
+            .charge_account(account, kind, trust, caps, now)
+            .await?
+        else {
+            let counts = self.store().account_counts(account, kind).await?;
+            let applies = if counts.failures >= caps.0 {
+                Applies::All
+            } else {
+                Applies::Unknown
+            };
+            self.inner
+                .blocks
+                .remember_account_lock(&scopes, now, applies);
+            self.tally(account, "locked", kind.as_str(), ctx);
+            return Ok(Verdict::Locked);
+        };
+        let verdict = self
+            .check_secret(account, kind, secret, ctx, &slot, trust, &scopes)
+            .await?;
+        drop(slot);
+        if verdict != Verdict::Ok {
+            let attempt = Failure {
+                account,
+                kind,
+                ctx,
+                scopes: &scopes,
+                trust,
+                counts,
+                is_new_pair,
+            };
+            self.on_failure(&attempt, now).await?;
+        }
+        self.record(
+            NewEvent::new(account.as_str(), EventKind::Verify, verdict.as_str())
+                .with_context(ctx)
+                .with_detail(kind.as_str()),
+        )
+        .await?;
+        Ok(verdict)
+    }
+
+    fn cached_refusal(
+        &self,
+        account: &AccountId,
+        scopes: &Scopes,
+        ctx: &AttemptContext,
+        now: Timestamp,
+        trust: Option<Trust>,
+    ) -> Option<Verdict> {
+        let hit = self.inner.blocks.check(scopes, now, trust)?;
+        if hit.is_account_lock {
+            self.tally(account, "locked", "cached", ctx);
+            return Some(Verdict::Locked);
+        }
+        self.tally(account, "throttled", "cached", ctx);
+        Some(Verdict::Throttled {
+            retry_after_secs: retry_after(now, hit.until),
+        })
+    }
+
+    async fn stored_refusal(
+        &self,
+        account: &AccountId,
+        scopes: &Scopes,
+        ctx: &AttemptContext,
+        now: Timestamp,
+        trust: Trust,
+    ) -> Result<Option<Verdict>, GuardError> {
+        let mut names: Vec<&str> = scopes.pairs().collect();
+        if trust == Trust::Unknown {
+            names.extend(scopes.flags());
+        }
+        let blocks = self.store().active_blocks(&names, now).await?;
+        let mut until = None;
+        for (scope, end) in blocks {
+            let applies = if scopes.pairs().any(|p| p == scope) {
+                Applies::All
+            } else {
+                Applies::Unknown
+            };
+            self.inner.blocks.remember(&scope, Timestamp(end), applies);
+            until = until.max(Some(end));
+        }
+        Ok(until.map(|end| {
+            self.tally(account, "throttled", "stored", ctx);
+            Verdict::Throttled {
+                retry_after_secs: retry_after(now, Timestamp(end)),
+            }
+        }))
+    }
+
+    async fn charge_pairs(
+        &self,
+        account: &AccountId,
+        scopes: &Scopes,
+        ctx: &AttemptContext,
+        now: Timestamp,
+    ) -> Result<PairOutcome, GuardError> {
+        let rule = self.inner.config.limits.pair;
+        let mut is_new_pair = false;
+        for scope in scopes.pairs() {
+            let c = self.store().charge_pair(scope, now, rule).await?;
+            if c.failures > rule.limit {
+                let until = Timestamp(c.blocked_until);
+                self.inner.blocks.remember(scope, until, Applies::All);
+                self.tally(account, "throttled", "pair", ctx);
+                return Ok(PairOutcome::Refused(Verdict::Throttled {
+                    retry_after_secs: retry_after(now, until),
+                }));
+            }
+            if scope == scopes.pair_source {
+                is_new_pair = c.failures == 1;
+            }
+        }
+        Ok(PairOutcome::Charged { is_new_pair })
+    }
+
+    /// Step 5 and the success half of step 6.
+    #[allow(clippy::too_many_arguments)] // the attempt's parts, each used once
+    async fn check_secret(
+        &self,
+        account: &AccountId,
+        kind: SecretKind,
+        secret: &SecretString,
+        ctx: &AttemptContext,
+        slot: &Slot,
+        trust: Trust,
+        scopes: &Scopes,
+    ) -> Result<Verdict, GuardError> {
+        let cred = self.store().find_credential(account, kind).await?;
+        let target = cred
+            .as_ref()
+            .map_or_else(|| self.inner.dummy.clone(), |c| c.hash.clone());
+        let bytes = Arc::new(Zeroizing::new(secret.expose_secret().as_bytes().to_vec()));
+        let (hasher, b) = (self.inner.hasher.clone(), bytes.clone());
+        let check = self
+            .inner
+            .pool
+            .run(slot, move || hasher.verify(&b, &target))
+            .await?;
+        let Some(cred) = cred else {
+            return Ok(Verdict::Wrong);
+        };
+        match check {
+            HashCheck::NoMatch => Ok(Verdict::Wrong),
+            HashCheck::Match { .. } if cred.compromised_at.is_some() => Ok(Verdict::ResetRequired),
+            HashCheck::Match { is_stale } => {
+                self.on_success(account, kind, ctx, trust, scopes).await?;
+                if is_stale {
+                    let hasher = self.inner.hasher.clone();
+                    let fresh = self
+                        .inner
+                        .pool
+                        .run(slot, move || hasher.hash(&bytes))
+                        .await??;
+                    self.store()
+                        .rehash(account, kind, &cred.hash.phc, &fresh)
+                        .await?;
+                    self.record(
+                        NewEvent::new(account.as_str(), EventKind::Rehashed, "ok")
+                            .with_detail(kind.as_str()),
+                    )
+                    .await?;
+                }
+                Ok(Verdict::Ok)
+            }
+        }
+    }
+
+    async fn on_success(
+        &self,
+        account: &AccountId,
+        kind: SecretKind,
+        ctx: &AttemptContext,
+        trust: Trust,
+        scopes: &Scopes,
+    ) -> Result<(), GuardError> {
+        let now = self.now();
+        let store = self.store();
+        store.account_success(account, kind, trust).await?;
+        let pairs: Vec<&str> = scopes.pairs().collect();
+        store.clear_windows(&pairs).await?;
+        let l = &self.inner.config.limits;
+        if let Some(s) = &scopes.source {
+            store.source_success(s, now, l.source).await?;
+        }
+        if let Some(n) = &scopes.network {
+            store.source_success(n, now, l.network).await?;
+        }
+        if let Some(d) = &ctx.device {
+            store.remember_device(account, d, now).await?;
+        }
+        self.inner.blocks.forget(&scopes.account);
+        Ok(())
+    }
+
+    async fn on_failure(&self, f: &Failure<'_>, now: Timestamp) -> Result<(), GuardError> {
+        let l = &self.inner.config.limits;
+        let flags = [
+            (f.scopes.source.as_deref(), l.source),
+            (f.scopes.network.as_deref(), l.network),
+        ];
+        for (scope, rule) in flags {
+            let Some(scope) = scope else { continue };
+            let new = i64::from(f.is_new_pair);
+            let until = self.store().charge_source(scope, now, rule, new).await?;
+            if until > now.0 {
+                self.inner
+                    .blocks
+                    .remember(scope, Timestamp(until), Applies::Unknown);
+                if until == now.plus_seconds(rule.flag_secs).0 {
+                    let e =
+                        NewEvent::new(f.account.as_str(), EventKind::StuffingFlagged, "flagged")
+                            .with_context(f.ctx)
+                            .with_detail(scope.to_owned());
+                    self.record(e).await?;
+                }
+            }
+        }
+        let (max, untrusted_max) = l.caps(f.kind);
+        let account = f.account.as_str();
+        if f.counts.failures == max {
+            let e = NewEvent::new(account, EventKind::SecretDisabled, "locked")
+                .with_context(f.ctx)
+                .with_detail(f.kind.as_str());
+            self.record(e).await?;
+            let kind = NoticeKind::SecretDisabled { kind: f.kind };
+            self.notify_later(vec![self.notice(account, None, kind)]);
+        }
+        if f.trust == Trust::Unknown && f.counts.untrusted == untrusted_max {
+            let e = NewEvent::new(account, EventKind::UntrustedLocked, "locked")
+                .with_context(f.ctx)
+                .with_detail(f.kind.as_str());
+            self.record(e).await?;
+            let sources = self
+                .store()
+                .failing_sources(account, now.plus_seconds(-86_400))
+                .await?;
+            if sources + 1 >= l.distributed_sources {
+                let e = NewEvent::new(account, EventKind::DistributedGuessing, "alert")
+                    .with_detail(format!("{} sources", sources + 1));
+                self.record(e).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An account's consecutive failures: all contexts, and unknown contexts only.
+    pub async fn failure_counts(
+        &self,
+        account: &AccountId,
+        kind: SecretKind,
+    ) -> Result<(i64, i64), GuardError> {
+        let c = self.store().account_counts(account, kind).await?;
+        Ok((c.failures, c.untrusted))
+    }
+}
+
+/// A failed attempt's facts, for the failure bookkeeping.
+struct Failure<'a> {
+    account: &'a AccountId,
+    kind: SecretKind,
+    ctx: &'a AttemptContext,
+    scopes: &'a Scopes,
+    trust: Trust,
+    counts: AccountCounts,
+    is_new_pair: bool,
+}

@@ -1,0 +1,396 @@
+//! `/v1/incidents` through `Router::oneshot` on both backends: permissions (403 without
+//! `incidents.*`), an incident from creation to report — an uploaded dump resolved through the
+//! blind indexes, key exposure set, impact computed and diffed, cohorts as JSON and CSV, the
+//! obligations plan, the report as HTML, JSON and a streamed CSV of ids — bad input as 422 with
+//! the field, and every route in the OpenAPI document.
+
+// Test code: a broken fixture should panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use custodian_auth::{AuthService, SecretSealer};
+use custodian_breach::BreachService;
+use custodian_breach::obligations::RuleBook;
+use custodian_db::testing::TestDb;
+use custodian_db::{Clock, ManualClock, Timestamp};
+use custodian_vault::policy::Policy;
+use custodian_vault::{DEFAULT_TENANT, FileKeyProvider, KeyCacheConfig, Keyring, Vault};
+use custodian_web::{AppState, RouterLimits, router};
+use http_body_util::BodyExt;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct XorSealer;
+
+impl SecretSealer for XorSealer {
+    fn seal(&self, _: &str, p: &[u8]) -> Vec<u8> {
+        p.iter().map(|b| b ^ 0x5A).collect()
+    }
+    fn open(&self, c: &str, s: &[u8]) -> Option<Vec<u8>> {
+        Some(self.seal(c, s))
+    }
+}
+
+async fn app(t: &TestDb) -> (axum::Router, AuthService) {
+    let components = vec![
+        custodian_auth::COMPONENT,
+        custodian_vault::COMPONENT,
+        custodian_breach::COMPONENT,
+    ];
+    t.db.migrate(&components).await.unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Timestamp(1_755_691_200_000_000)));
+    let auth = AuthService::new(t.db.clone(), clock.clone(), Arc::new(XorSealer));
+    let provider = Arc::new(FileKeyProvider::open(t.dir.path()).unwrap());
+    let keys = Keyring::new(provider, DEFAULT_TENANT, KeyCacheConfig::default());
+    let vault = Vault::open(t.db.clone(), keys, Policy::default(), clock.clone())
+        .await
+        .unwrap();
+    let mut state = AppState::new(
+        t.db.clone(),
+        auth.clone(),
+        clock.clone(),
+        components,
+        "Acme Mobile",
+    );
+    state.breach = Some(BreachService::new(
+        vault.clone(),
+        clock,
+        RuleBook::shipped().unwrap(),
+    ));
+    state.vault = Some(vault);
+    let app = router(
+        state,
+        RouterLimits {
+            max_body_bytes: 1 << 20,
+        },
+    )
+    .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    (app, auth)
+}
+
+async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let ctype = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, ctype, body)
+}
+
+fn req(method: &str, path: &str, key: &str, body: Option<Value>) -> Request<Body> {
+    let b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {key}"));
+    match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string()))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    }
+}
+
+fn json_of(body: &[u8]) -> Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
+}
+
+async fn an_incident_from_creation_to_report(t: &TestDb) {
+    let (app, auth) = app(t).await;
+    let admin = auth.create_api_key("ops", "admin", "", None).await.unwrap();
+    let analyst = auth
+        .create_api_key("ana", "analyst", "", None)
+        .await
+        .unwrap();
+    let agent = auth
+        .create_api_key("care", "agent", "", None)
+        .await
+        .unwrap();
+    let (admin, analyst, agent) = (
+        admin.secret.expose_secret(),
+        analyst.secret.expose_secret(),
+        agent.secret.expose_secret(),
+    );
+    let people: Vec<Value> = (0..4)
+        .map(|i| json!({"external_id": format!("W{i}"), "account_kind": "postpaid", "first_name": "Ana", "last_name": "Diaz",
+                        "state": "CA", "ssn": format!("30{i}-45-6789"), "phone": format!("+1415555{:04}", 100 + i)}))
+        .collect();
+    let (s, _, b) = call(&app, req("POST", "/v1/people", admin, Some(json!(people)))).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+
+    let (s, _, _) = call(&app, req("GET", "/v1/incidents", agent, None)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, b) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/incidents",
+            analyst,
+            Some(json!({"title": "Dump on a forum", "owner": "ciso", "detected_at": "2025-08-15"})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    let id = json_of(&b)["id"].as_i64().unwrap();
+
+    let dump =
+        "ssn,phone\n300-45-6789,4155550100\n301-45-6789,4155550101\n123-45-6780,4155559999\n";
+    let upload = Request::post(format!(
+        "/v1/incidents/{id}/exposures/upload?name=dump.csv&note=forum"
+    ))
+    .header(header::AUTHORIZATION, format!("Bearer {analyst}"))
+    .header(header::CONTENT_TYPE, "text/csv")
+    .body(Body::from(dump))
+    .unwrap();
+    let (s, _, b) = call(&app, upload).await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    let e = json_of(&b);
+    assert_eq!(
+        (e["people"].as_u64(), e["unlinked_rows"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let (s, _, _) = call(
+        &app,
+        req(
+            "POST",
+            &format!("/v1/incidents/{id}/events"),
+            analyst,
+            Some(json!({"key_exposure": "not_exposed", "note": "HSM intact"})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (s, _, b) = call(
+        &app,
+        req("POST", &format!("/v1/incidents/{id}/impact"), analyst, None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    let v = json_of(&b);
+    assert_eq!(
+        (
+            v["version"].as_i64(),
+            v["affected"].as_u64(),
+            v["diff"]["added"].as_u64()
+        ),
+        (Some(1), Some(2), Some(2))
+    );
+
+    let (_, _, b) = call(
+        &app,
+        req("GET", &format!("/v1/incidents/{id}/cohorts"), analyst, None),
+    )
+    .await;
+    let c = json_of(&b);
+    assert_eq!(c["summary"], "2 current postpaid: SSN, phone");
+    assert_eq!(c["not_affected"], 2);
+    let (_, ctype, b) = call(
+        &app,
+        req(
+            "GET",
+            &format!("/v1/incidents/{id}/cohorts?format=csv"),
+            analyst,
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        ctype.starts_with("text/csv")
+            && String::from_utf8(b)
+                .unwrap()
+                .starts_with("account_kind,elements,people")
+    );
+    let (s, _, b) = call(
+        &app,
+        req(
+            "GET",
+            &format!("/v1/incidents/{id}/obligations"),
+            analyst,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let plan = json_of(&b);
+    assert!(
+        plan["disclaimer"]
+            .as_str()
+            .unwrap()
+            .starts_with("Decision support, not legal advice")
+    );
+    assert!(
+        plan["jurisdictions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["code"] == "US-CA" && j["affected"] == 2)
+    );
+
+    let (_, ctype, b) = call(
+        &app,
+        req("GET", &format!("/v1/incidents/{id}/report"), analyst, None),
+    )
+    .await;
+    let html = String::from_utf8(b).unwrap();
+    assert!(
+        ctype.starts_with("text/html") && html.contains("<svg") && !html.contains("300-45-6789")
+    );
+    let (_, _, b) = call(
+        &app,
+        req(
+            "GET",
+            &format!("/v1/incidents/{id}/report?format=json"),
+            analyst,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        json_of(&b)["unlinked"],
+        json!([{"element": "ssn", "count": 1}, {"element": "phone_number", "count": 1}])
+    );
+    let (_, ctype, b) = call(
+        &app,
+        req(
+            "GET",
+            &format!("/v1/incidents/{id}/report?format=csv"),
+            analyst,
+            None,
+        ),
+    )
+    .await;
+    let csv = String::from_utf8(b).unwrap();
+    assert!(ctype.starts_with("text/csv"), "{ctype}");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(
+        csv.lines().nth(1).unwrap().contains(",W0,postpaid,CA,"),
+        "{csv}"
+    );
+    assert!(!csv.contains("456789"), "ids only: {csv}");
+
+    let (s, _, b) = call(
+        &app,
+        req("GET", &format!("/v1/incidents/{id}"), analyst, None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let kinds: Vec<String> = json_of(&b)["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        ["created", "detected", "exposure", "key_exposure", "impact"]
+            .iter()
+            .all(|k| kinds.iter().any(|x| x == k)),
+        "{kinds:?}"
+    );
+}
+
+async fn bad_input_is_422_with_the_field(t: &TestDb) {
+    let (app, auth) = app(t).await;
+    let k = auth
+        .create_api_key("ana", "analyst", "", None)
+        .await
+        .unwrap();
+    let k = k.secret.expose_secret();
+    let (_, _, b) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/incidents",
+            k,
+            Some(json!({"title": "x", "owner": "y"})),
+        ),
+    )
+    .await;
+    let id = json_of(&b)["id"].as_i64().unwrap();
+    let cases = [
+        (
+            json!({"principal": "svc", "from": "2025-08-15", "to": "2025-08-01"}),
+            "window",
+        ),
+        (json!({"dataset": "nope"}), ""),
+        (json!({"dataset": "Bad Name"}), "dataset"),
+        (json!({"dataset": "a", "principal": "b"}), "body"),
+        (
+            json!({"principal": "svc", "from": "yesterday", "to": "2025-08-01"}),
+            "from",
+        ),
+    ];
+    for (body, field) in cases {
+        let (s, _, b) = call(
+            &app,
+            req(
+                "POST",
+                &format!("/v1/incidents/{id}/exposures"),
+                k,
+                Some(body.clone()),
+            ),
+        )
+        .await;
+        let v = json_of(&b);
+        if field.is_empty() {
+            assert_eq!(s, StatusCode::NOT_FOUND, "{body}: {v}");
+        } else {
+            assert_eq!(
+                (s, v["error"]["field"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+                "{body}: {v}"
+            );
+        }
+    }
+    let (s, _, _) = call(
+        &app,
+        req("GET", &format!("/v1/incidents/{id}/impact"), k, None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "no impact version yet");
+    let (s, _, _) = call(&app, req("GET", "/v1/incidents/999", k, None)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, _, b) = call(
+        &app,
+        Request::get("/v1/openapi.json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let doc = json_of(&b);
+    for path in [
+        "/v1/incidents",
+        "/v1/incidents/{id}/exposures/upload",
+        "/v1/incidents/{id}/impact",
+        "/v1/incidents/{id}/cohorts",
+        "/v1/incidents/{id}/obligations",
+        "/v1/incidents/{id}/report",
+        "/v1/inventory/datasets",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+}
+
+custodian_db::backend_tests!(
+    an_incident_from_creation_to_report,
+    bad_input_is_422_with_the_field
+);
