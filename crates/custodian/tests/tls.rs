@@ -119,11 +119,11 @@ fn plain_http_beyond_loopback_warns_loudly() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut warned = false;
     while Instant::now() < deadline {
-        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
-            if l.contains("PLAIN HTTP ON A NON-LOOPBACK ADDRESS") {
-                warned = true;
-                break;
-            }
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(200))
+            && l.contains("PLAIN HTTP ON A NON-LOOPBACK ADDRESS")
+        {
+            warned = true;
+            break;
         }
     }
     let _ = child.kill();

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use custodian_db::Timestamp;
 
@@ -161,10 +162,15 @@ impl NewEvent {
     }
 }
 
+/// Distinct groups kept before new sources are counted per network instead: a flood from ever
+/// new addresses must cost bounded memory and bounded writes.
+const MAX_GROUPS: usize = 20_000;
+
 /// Counts of refused attempts not yet written.
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     map: Mutex<HashMap<TallyKey, (i64, i64, i64)>>,
+    flushing: AtomicBool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -197,7 +203,7 @@ impl Tally {
         now: Timestamp,
     ) -> usize {
         let Ok(mut m) = self.map.lock() else { return 0 };
-        let key = TallyKey {
+        let mut key = TallyKey {
             account: account.as_str().to_owned(),
             outcome,
             channel: ctx.channel.as_str(),
@@ -209,10 +215,24 @@ impl Tally {
                 .unwrap_or_default(),
             detail,
         };
+        if m.len() >= MAX_GROUPS && !m.contains_key(&key) {
+            key.source = ctx.network().unwrap_or(key.source);
+            key.device = String::new();
+        }
         let e = m.entry(key).or_insert((now.0, now.0, 0));
         e.1 = now.0;
         e.2 += 1;
         m.len()
+    }
+
+    /// Claims the right to flush; `false` when a flush is already running.
+    pub(crate) fn begin_flush(&self) -> bool {
+        !self.flushing.swap(true, Ordering::AcqRel)
+    }
+
+    /// Releases the claim [`Tally::begin_flush`] took.
+    pub(crate) fn end_flush(&self) {
+        self.flushing.store(false, Ordering::Release);
     }
 
     /// Takes every pending group.
@@ -222,11 +242,11 @@ impl Tally {
         };
         m.drain()
             .map(|(k, (first, last, count))| {
-                let network = k
-                    .source
-                    .parse::<std::net::IpAddr>()
-                    .map(crate::types::network_of)
-                    .unwrap_or_default();
+                let network = match k.source.parse::<std::net::IpAddr>() {
+                    Ok(ip) => crate::types::network_of(ip),
+                    Err(_) if k.source.contains('/') => k.source.clone(),
+                    Err(_) => String::new(),
+                };
                 TallyRow {
                     event: NewEvent {
                         account: k.account,

@@ -172,9 +172,28 @@ impl Scopes {
         }
     }
 
-    /// The scopes whose blocks apply to every context.
+    /// Both pair scopes (for the memory cache, whose entries say whom they apply to).
     pub(crate) fn pairs(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.pair_source.as_str()).chain(self.pair_device.as_deref())
+    }
+
+    /// The pair scopes an attempt of this trust is counted under. A known device is counted
+    /// under its (account, device) pair only: its address may be a carrier-grade NAT address an
+    /// attacker shares, whose (account, source) pair the attacker can fill.
+    pub(crate) fn pairs_for(&self, trust: Trust) -> Vec<&str> {
+        match trust {
+            Trust::Known => self.pair_device.as_deref().into_iter().collect(),
+            Trust::Unknown => self.pairs().collect(),
+        }
+    }
+
+    /// Which contexts a block of `scope` (one of these scopes) refuses.
+    pub(crate) fn applies(&self, scope: &str) -> Applies {
+        if self.pair_device.as_deref() == Some(scope) {
+            Applies::All
+        } else {
+            Applies::Unknown
+        }
     }
 
     /// The scopes whose flags apply only to unknown contexts.
@@ -320,7 +339,11 @@ mod tests {
         assert!(cache.check(&s, now, Some(Trust::Known)).is_none());
         let hit = cache.check(&s, now, Some(Trust::Unknown)).unwrap();
         assert_eq!(retry_after(now, hit.until), 60);
-        cache.remember(&s.pair_source, now.plus_seconds(30), Applies::All);
+        cache.remember(
+            s.pair_device.as_deref().unwrap(),
+            now.plus_seconds(30),
+            Applies::All,
+        );
         assert!(cache.check(&s, now, Some(Trust::Known)).is_some());
         assert!(
             cache

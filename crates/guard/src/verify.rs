@@ -82,7 +82,7 @@ impl GuardService {
             }
             Err(e) => return Err(e),
         };
-        let is_new_pair = match self.charge_pairs(account, &scopes, ctx, now).await? {
+        let is_new_pair = match self.charge_pairs(account, &scopes, ctx, now, trust).await? {
             PairOutcome::Refused(v) => return Ok(v),
             PairOutcome::Charged { is_new_pair } => is_new_pair,
         };
@@ -156,19 +156,16 @@ impl GuardService {
         now: Timestamp,
         trust: Trust,
     ) -> Result<Option<Verdict>, GuardError> {
-        let mut names: Vec<&str> = scopes.pairs().collect();
+        let mut names = scopes.pairs_for(trust);
         if trust == Trust::Unknown {
             names.extend(scopes.flags());
         }
         let blocks = self.store().active_blocks(&names, now).await?;
         let mut until = None;
         for (scope, end) in blocks {
-            let applies = if scopes.pairs().any(|p| p == scope) {
-                Applies::All
-            } else {
-                Applies::Unknown
-            };
-            self.inner.blocks.remember(&scope, Timestamp(end), applies);
+            self.inner
+                .blocks
+                .remember(&scope, Timestamp(end), scopes.applies(&scope));
             until = until.max(Some(end));
         }
         Ok(until.map(|end| {
@@ -185,14 +182,17 @@ impl GuardService {
         scopes: &Scopes,
         ctx: &AttemptContext,
         now: Timestamp,
+        trust: Trust,
     ) -> Result<PairOutcome, GuardError> {
         let rule = self.inner.config.limits.pair;
         let mut is_new_pair = false;
-        for scope in scopes.pairs() {
+        for scope in scopes.pairs_for(trust) {
             let c = self.store().charge_pair(scope, now, rule).await?;
             if c.failures > rule.limit {
                 let until = Timestamp(c.blocked_until);
-                self.inner.blocks.remember(scope, until, Applies::All);
+                self.inner
+                    .blocks
+                    .remember(scope, until, scopes.applies(scope));
                 self.tally(account, "throttled", "pair", ctx);
                 return Ok(PairOutcome::Refused(Verdict::Throttled {
                     retry_after_secs: retry_after(now, until),
@@ -268,8 +268,7 @@ impl GuardService {
         let now = self.now();
         let store = self.store();
         store.account_success(account, kind, trust).await?;
-        let pairs: Vec<&str> = scopes.pairs().collect();
-        store.clear_windows(&pairs).await?;
+        store.clear_windows(&scopes.pairs_for(trust)).await?;
         let l = &self.inner.config.limits;
         if let Some(s) = &scopes.source {
             store.source_success(s, now, l.source).await?;

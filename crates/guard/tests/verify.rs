@@ -273,6 +273,28 @@ async fn one_source_is_throttled_and_others_are_not(t: &TestDb) {
         Verdict::Ok,
         "another source is not affected"
     );
+    // An attacker sharing the owner's (carrier-grade NAT) address fills that address's pair for
+    // the account, but the owner's known device is counted under its own pair.
+    let owner = from_device("100.64.7.7", "owner-phone");
+    let ok = h
+        .guard
+        .verify(&a, SecretKind::Password, &secret(right), &owner)
+        .await
+        .unwrap();
+    assert_eq!(ok, Verdict::Ok);
+    for _ in 0..6 {
+        pw("100.64.7.7", "wrong horse battery staple").await;
+    }
+    assert!(matches!(
+        pw("100.64.7.7", right).await,
+        Verdict::Throttled { .. }
+    ));
+    let v = h
+        .guard
+        .verify(&a, SecretKind::Password, &secret(right), &owner)
+        .await
+        .unwrap();
+    assert_eq!(v, Verdict::Ok, "the owner's device behind the same address");
     h.clock.advance(901);
     assert_eq!(
         pw("203.0.113.9", right).await,

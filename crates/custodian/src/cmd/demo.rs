@@ -52,7 +52,7 @@ pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let report =
         custodian_vault::import::import_file(&app.vault.writer(&me, &ctx)?, &people, &opts, &|n| {
-            progress.set(n)
+            progress.set(n);
         })
         .await?;
     progress.finish();

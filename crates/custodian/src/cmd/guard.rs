@@ -172,7 +172,8 @@ fn read_lines(p: &Path) -> anyhow::Result<Vec<String>> {
     for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
         let line = line.with_context(|| format!("{}:{}", p.display(), i + 1))?;
         let t = line.trim();
-        if !t.is_empty() && !t.starts_with('#') && !(i == 0 && t == "account_id") {
+        let is_header = i == 0 && t == "account_id";
+        if !(t.is_empty() || t.starts_with('#') || is_header) {
             out.push(t.to_owned());
         }
     }

@@ -180,10 +180,10 @@ async fn logout(
     if !tokens_match(&s.csrf_token, &f.csrf) {
         return (StatusCode::FORBIDDEN, "invalid CSRF token").into_response();
     }
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        if let Err(e) = state.auth.sign_out(token).await {
-            tracing::error!(error = %e, "sign-out failed");
-        }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = state.auth.sign_out(token).await
+    {
+        tracing::error!(error = %e, "sign-out failed");
     }
     let mut resp = Redirect::to("/admin/login").into_response();
     resp.headers_mut().append(

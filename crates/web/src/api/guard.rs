@@ -138,10 +138,8 @@ pub(super) fn verdict_response(v: Verdict) -> Response {
         retry_after_secs: retry,
     })
     .into_response();
-    if let Some(r) = retry {
-        if let Ok(h) = HeaderValue::from_str(&r.to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, h);
-        }
+    if let Some(h) = retry.and_then(|r| HeaderValue::from_str(&r.to_string()).ok()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, h);
     }
     resp
 }

@@ -90,7 +90,7 @@ struct LineOut {
     transfer_pin_expires_at: Option<String>,
 }
 
-fn line_out(l: LineStatus) -> LineOut {
+fn line_out(l: &LineStatus) -> LineOut {
     LineOut {
         line: l.line.normalized().to_owned(),
         account_id: l.account.as_str().to_owned(),
@@ -288,7 +288,7 @@ async fn status(
 ) -> Result<Json<LineOut>, ApiError> {
     caller.require("guard.manage")?;
     let line = phone("msisdn", &msisdn)?;
-    Ok(Json(line_out(guard(&s)?.line_status(&line).await?)))
+    Ok(Json(line_out(&guard(&s)?.line_status(&line).await?)))
 }
 
 /// Turn a lock on (`sim_change` or `port_out`); needs only the calling system's ordinary
@@ -531,7 +531,7 @@ async fn care_view(
                     is_disabled: x.is_disabled,
                 })
                 .collect(),
-            lines: v.lines.into_iter().map(line_out).collect(),
+            lines: v.lines.iter().map(line_out).collect(),
             recent_requests: v
                 .recent_requests
                 .into_iter()
