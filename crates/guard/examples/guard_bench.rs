@@ -38,8 +38,7 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
-/// The hash alone: `threads` threads verifying for `secs` seconds (as many as the guard's hashing
-/// slots, so both get the same share of a machine that other processes also use).
+/// The hash alone: `threads` threads verifying for `secs` seconds.
 fn ceiling(phc: &str, secs: f64, threads: usize) -> f64 {
     let hasher = Arc::new(Hasher::new(HashParams::OWASP, Vec::new()));
     let stored = custodian_guard::hash::StoredHash {
@@ -219,7 +218,10 @@ async fn main() {
     let accounts = import(&guard, 2_000, &phc).await;
     let (mut raw_total, mut guard_total) = (0.0, 0.0);
     for round in 0..2 {
-        let raw = ceiling(&phc, 4.0, slots);
+        // The best of 2, 3 and 4 threads: the hash's own ceiling on this machine.
+        let raw = (cores()..=slots)
+            .map(|t| ceiling(&phc, 3.0, t))
+            .fold(0.0, f64::max);
         let rate = guard_rate(&guard, &accounts, 6.0).await;
         println!(
             "round {round}: argon2id m=19456 t=2 p=1 raw ceiling {raw:.1}/s ({:.1} ms per hash per core); guard {rate:.1}/s = {:.0}%",

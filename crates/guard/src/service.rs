@@ -229,17 +229,17 @@ impl GuardService {
         detail: &'static str,
         ctx: &AttemptContext,
     ) {
-        if self
+        let pending = self
             .inner
             .tally
-            .add(account, outcome, detail, ctx, self.now())
-            >= TALLY_FLUSH_AT
-        {
+            .add(account, outcome, detail, ctx, self.now());
+        if pending >= TALLY_FLUSH_AT && self.inner.tally.begin_flush() {
             let me = self.clone();
             tokio::spawn(async move {
                 if let Err(e) = me.flush_events().await {
                     tracing::warn!(error = %e, "flushing throttled-attempt events failed");
                 }
+                me.inner.tally.end_flush();
             });
         }
     }

@@ -85,8 +85,8 @@ async fn a_forced_reset_of_100k_accounts_completes_and_old_pins_fail(t: &TestDb)
         (100_000, 100_000, 100_000, 100_000)
     );
     assert!(
-        steps.load(Ordering::Relaxed) >= 20,
-        "progress after each batch"
+        steps.load(Ordering::Relaxed) > 10,
+        "progress after each batch of 10,000"
     );
     let codes = codes_of(&h.notifier.take());
     assert_eq!(codes.len(), 100_000);
