@@ -24,6 +24,11 @@ pub(crate) fn environment() -> Environment<'static> {
             "dashboard.html",
             include_str!("../templates/dashboard.html"),
         ),
+        (
+            "incidents.html",
+            include_str!("../templates/incidents.html"),
+        ),
+        ("incident.html", include_str!("../templates/incident.html")),
     ] {
         if let Err(e) = env.add_template(name, src) {
             // Templates are compiled into the binary; a broken one is caught by the tests.

@@ -37,14 +37,15 @@ impl SecretSealer for XorSealer {
     }
 }
 
-async fn app(t: &TestDb) -> (axum::Router, AuthService) {
+async fn app(t: &TestDb) -> (axum::Router, AuthService, ManualClock) {
     let components = vec![
         custodian_auth::COMPONENT,
         custodian_vault::COMPONENT,
         custodian_breach::COMPONENT,
     ];
     t.db.migrate(&components).await.unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Timestamp(1_755_691_200_000_000)));
+    let manual = ManualClock::new(Timestamp(1_755_691_200_000_000));
+    let clock: Arc<dyn Clock> = Arc::new(manual.clone());
     let auth = AuthService::new(t.db.clone(), clock.clone(), Arc::new(XorSealer));
     let provider = Arc::new(FileKeyProvider::open(t.dir.path()).unwrap());
     let keys = Keyring::new(provider, DEFAULT_TENANT, KeyCacheConfig::default());
@@ -71,7 +72,7 @@ async fn app(t: &TestDb) -> (axum::Router, AuthService) {
         },
     )
     .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-    (app, auth)
+    (app, auth, manual)
 }
 
 async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
@@ -112,7 +113,7 @@ fn json_of(body: &[u8]) -> Value {
 }
 
 async fn an_incident_from_creation_to_report(t: &TestDb) {
-    let (app, auth) = app(t).await;
+    let (app, auth, _) = app(t).await;
     let admin = auth.create_api_key("ops", "admin", "", None).await.unwrap();
     let analyst = auth
         .create_api_key("ana", "analyst", "", None)
@@ -306,7 +307,7 @@ async fn an_incident_from_creation_to_report(t: &TestDb) {
 }
 
 async fn bad_input_is_422_with_the_field(t: &TestDb) {
-    let (app, auth) = app(t).await;
+    let (app, auth, _) = app(t).await;
     let k = auth
         .create_api_key("ana", "analyst", "", None)
         .await
@@ -390,7 +391,122 @@ async fn bad_input_is_422_with_the_field(t: &TestDb) {
     }
 }
 
+/// Signs `root` in to the console; returns the session cookie.
+async fn console_session(app: &axum::Router, auth: &AuthService, clock: &ManualClock) -> String {
+    let pw = secrecy::SecretString::from("console password 123");
+    let enrol = auth.create_admin("root", &pw).await.unwrap();
+    let resp = app
+        .clone()
+        .oneshot(Request::get("/admin/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let cookie = resp
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let csrf = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    let secret = totp_rs::Secret::Encoded(enrol.totp_secret_base32.expose_secret().to_owned())
+        .to_bytes()
+        .unwrap();
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        secret,
+        None,
+        "root".into(),
+    )
+    .unwrap();
+    let code = totp.generate(clock.now().unix_seconds() as u64);
+    let form = Request::post("/admin/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("custodian_login_csrf={csrf}"))
+        .body(Body::from(format!(
+            "csrf={csrf}&username=root&password=console+password+123&totp={code}"
+        )))
+        .unwrap();
+    let resp = app.clone().oneshot(form).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let session = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("custodian_session="))
+        .unwrap();
+    session.split(';').next().unwrap().to_owned()
+}
+
+async fn the_console_shows_incidents(t: &TestDb) {
+    let (app, auth, clock) = app(t).await;
+    let k = auth
+        .create_api_key("ana", "analyst", "", None)
+        .await
+        .unwrap();
+    let k = k.secret.expose_secret();
+    let body = json!({"title": "Lost laptop", "owner": "sec", "detected_at": "2025-08-15"});
+    let (_, _, b) = call(&app, req("POST", "/v1/incidents", k, Some(body))).await;
+    let id = json_of(&b)["id"].as_i64().unwrap();
+    let (s, _, _) = call(
+        &app,
+        req("POST", &format!("/v1/incidents/{id}/impact"), k, None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let page = |path: String, cookie: Option<&str>| {
+        let mut b = Request::get(path);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b.body(Body::empty()).unwrap()
+    };
+    let (s, _, _) = call(&app, page("/admin/incidents".into(), None)).await;
+    assert_eq!(
+        s,
+        StatusCode::SEE_OTHER,
+        "not signed in: to the sign-in page"
+    );
+    let session = console_session(&app, &auth, &clock).await;
+    let (s, _, b) = call(&app, page("/admin/incidents".into(), Some(&session))).await;
+    let html = String::from_utf8(b).unwrap();
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("Lost laptop") && html.contains("0 affected"),
+        "{html}"
+    );
+    let (s, _, b) = call(&app, page(format!("/admin/incidents/{id}"), Some(&session))).await;
+    let html = String::from_utf8(b).unwrap();
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("Incident 1: Lost laptop") && html.contains("Timeline"),
+        "{html}"
+    );
+    let (s, ctype, b) = call(
+        &app,
+        page(format!("/admin/incidents/{id}/report.html"), Some(&session)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        ctype.starts_with("text/html") && String::from_utf8(b).unwrap().contains("<h2>Obligations")
+    );
+    let (s, _, _) = call(&app, page("/admin/incidents/77".into(), Some(&session))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
 custodian_db::backend_tests!(
     an_incident_from_creation_to_report,
-    bad_input_is_422_with_the_field
+    bad_input_is_422_with_the_field,
+    the_console_shows_incidents,
 );

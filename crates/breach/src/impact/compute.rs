@@ -4,8 +4,10 @@
 //! written until the whole version is ready; it is then stored in one transaction.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
+use custodian_vault::types::UsState;
 use custodian_vault::{AccountKind, ElementSet};
 
 use super::{AffectedPerson, ImpactVersion};
@@ -13,12 +15,16 @@ use crate::codec::{self, CHUNK_ENTRIES, ImpactEntry};
 use crate::error::BreachError;
 use crate::ids::{ExposureId, IncidentId};
 use crate::incident::key_exposure_name;
+use crate::obligations::KeyExposure;
 use crate::service::Cap;
 use crate::store::impact::{GroupRow, NewImpact};
 use crate::store::{self, ChunkTable, vault_people};
 
 /// People read from the vault per query.
-const PEOPLE_PAGE: i64 = 100_000;
+const PEOPLE_PAGE: i64 = 50_000;
+
+/// Id ranges of the vault's people read concurrently.
+const SCAN_PARTS: i64 = 4;
 
 /// The largest person id the dense slot table accepts.
 const MAX_PERSON_ID: i64 = 1 << 31;
@@ -130,20 +136,7 @@ pub(super) async fn recompute(cap: Cap<'_>, id: IncidentId) -> Result<i64, Breac
             "exposure entries name no vault person id"
         );
     }
-    let counts_ciphertext = incident.key_exposure.is_assumed_exposed();
-    let mut acc = Accumulator::new(counts_ciphertext);
-    let mut after = 0i64;
-    loop {
-        let page = vault_people::page(cap.db(), after, PEOPLE_PAGE).await?;
-        for p in &page {
-            acc.person(p, &fill)?;
-            after = p.id;
-        }
-        if (page.len() as i64) < PEOPLE_PAGE {
-            break;
-        }
-    }
-    acc.flush();
+    let mut acc = scan_people(cap, Arc::new(fill), max_id, incident.key_exposure).await?;
     let key = key_exposure_name(incident.key_exposure);
     let new = NewImpact {
         incident: id.0,
@@ -179,6 +172,48 @@ pub(super) async fn recompute(cap: Cap<'_>, id: IncidentId) -> Result<i64, Breac
     .await
 }
 
+/// The pass over the vault's people, in `SCAN_PARTS` id ranges read concurrently (each on its
+/// own connection: decoding rows is the slow part) and merged in id order, so chunks stay sorted.
+/// People added after `max_id` was read are not in this version; the next one has them.
+async fn scan_people(
+    cap: Cap<'_>,
+    fill: Arc<Fill>,
+    max_id: i64,
+    key: KeyExposure,
+) -> Result<Accumulator, BreachError> {
+    let parts = SCAN_PARTS.min(max_id.max(1));
+    let step = max_id / parts + 1;
+    let mut tasks = Vec::new();
+    for k in 0..parts {
+        let (db, fill) = (cap.db().clone(), fill.clone());
+        let (lo, hi) = (k * step, ((k + 1) * step).min(MAX_PERSON_ID));
+        tasks.push(tokio::spawn(async move {
+            let mut acc = Accumulator::new(key);
+            let mut after = lo;
+            loop {
+                let page = vault_people::page(&db, after, hi, PEOPLE_PAGE).await?;
+                for p in &page {
+                    acc.person(p, &fill)?;
+                    after = p.id;
+                }
+                if (page.len() as i64) < PEOPLE_PAGE {
+                    break;
+                }
+            }
+            acc.flush();
+            Ok::<_, BreachError>(acc)
+        }));
+    }
+    let mut all = Accumulator::new(key);
+    for t in tasks {
+        let part = t
+            .await
+            .map_err(|e| BreachError::Corrupt(format!("impact scan task failed: {e}")))??;
+        all.merge(part);
+    }
+    Ok(all)
+}
+
 /// Collects the version from the ordered pass over the vault's people.
 struct Accumulator {
     counts_ciphertext: bool,
@@ -193,11 +228,21 @@ struct Accumulator {
 }
 
 impl Accumulator {
-    fn new(counts_ciphertext: bool) -> Accumulator {
+    fn new(key: KeyExposure) -> Accumulator {
+        // A fixed dictionary (no state, then every US state code), so that the concurrent parts
+        // of a scan agree on state numbers; the vault stores only these codes.
+        let states: Vec<String> = std::iter::once(String::new())
+            .chain(UsState::ALL.iter().map(|s| s.code().to_owned()))
+            .collect();
+        let state_index = states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.clone(), i as u32))
+            .collect();
         Accumulator {
-            counts_ciphertext,
-            states: vec![String::new()],
-            state_index: HashMap::from([(String::new(), 0)]),
+            counts_ciphertext: key.is_assumed_exposed(),
+            states,
+            state_index,
             groups: HashMap::new(),
             population: [0; 4],
             touched: 0,
@@ -236,15 +281,13 @@ impl Accumulator {
             self.affected += 1;
         }
         let state = p.state.as_deref().unwrap_or("");
-        let s = match self.state_index.get(state) {
-            Some(s) => *s,
-            None => {
-                let s = self.states.len() as u32;
-                self.states.push(state.to_owned());
-                self.state_index.insert(state.to_owned(), s);
-                s
-            }
-        };
+        let s = self.state_index.get(state).copied().unwrap_or_else(|| {
+            tracing::warn!(
+                person = p.id,
+                "a state the vault does not issue; counted without one"
+            );
+            0
+        });
         *self
             .groups
             .entry((kind as u8, s, slot.clear, encrypted_only))
@@ -261,6 +304,20 @@ impl Accumulator {
             self.flush();
         }
         Ok(())
+    }
+
+    /// Adds a later id range's results (its chunks follow this one's).
+    fn merge(&mut self, other: Accumulator) {
+        self.flush();
+        self.chunks.extend(other.chunks);
+        for (k, n) in other.groups {
+            *self.groups.entry(k).or_default() += n;
+        }
+        for (a, b) in self.population.iter_mut().zip(other.population) {
+            *a += b;
+        }
+        self.touched += other.touched;
+        self.affected += other.affected;
     }
 
     fn flush(&mut self) {

@@ -43,16 +43,18 @@ pub(crate) struct PersonFacts {
     pub(crate) state: Option<String>,
 }
 
-/// People with `id > after`, in id order, at most `limit`.
+/// People with `after < id <= last`, in id order, at most `limit`.
 pub(crate) async fn page(
     db: &Database,
     after: i64,
+    last: i64,
     limit: i64,
 ) -> Result<Vec<PersonFacts>, DbError> {
     let rows = sqlx::query(
-        "SELECT id, account_kind, state FROM vault_people WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT id, account_kind, state FROM vault_people WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3",
     )
     .bind(after)
+    .bind(last)
     .bind(limit)
     .fetch_all(db.pool())
     .await?;

@@ -3,6 +3,8 @@
 //! (`Secure` under TLS); every form carries a CSRF token — the session's own once signed in, a
 //! double-submit cookie on the sign-in form before there is a session.
 
+mod incidents;
+
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -26,6 +28,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin", get(dashboard))
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
+        .merge(incidents::routes())
 }
 
 /// The value of a cookie in the request, if present.

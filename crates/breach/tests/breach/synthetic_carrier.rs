@@ -8,7 +8,6 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -23,7 +22,7 @@ use custodian_db::testing::TestDb;
 use custodian_synth::CarrierConfig;
 use custodian_vault::{ElementSet, RequestContext};
 
-use common::{Env, NOW, admin, analyst, env, import_people};
+use crate::common::{Env, NOW, admin, analyst, env, import_people};
 
 type CohortKey = (String, BTreeSet<String>);
 

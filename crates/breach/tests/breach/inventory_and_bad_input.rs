@@ -6,7 +6,6 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -18,7 +17,7 @@ use custodian_db::Timestamp;
 use custodian_db::testing::TestDb;
 use custodian_vault::{DataElement, ElementSet};
 
-use common::{Env, NOW, analyst, env, import_people};
+use crate::common::{Env, NOW, analyst, env, import_people};
 
 const HEADER: &str = "external_id,account_kind,first_name,last_name,street,city,state,zip,dob,ssn,dl_number,dl_state,phone,email,imei,imsi,pin";
 
@@ -378,7 +377,7 @@ async fn bad_exposures_leave_nothing_half_written(t: &TestDb) {
         })
     ));
     // Principals without the permission cannot even get the capability.
-    let viewer = common::principal("v", "viewer", "incidents.read");
+    let viewer = crate::common::principal("v", "viewer", "incidents.read");
     assert!(matches!(
         env.breach.incident_writer(&viewer, &env.ctx),
         Err(BreachError::Auth(_))

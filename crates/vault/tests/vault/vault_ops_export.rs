@@ -7,13 +7,12 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod ops_common;
 
 use custodian_db::testing::TestDb;
 use custodian_vault::export::{ExportKey, ExportKeyName, ExportOptions, ExternalIds};
 use custodian_vault::record::{COLUMNS, parse_row};
 use custodian_vault::{Field, PersonRef, Vault};
-use ops_common::{Known, admin, ctx, import, known, log_entries, open, principal};
+use crate::ops_common::{Known, admin, ctx, import, known, log_entries, open, principal};
 
 async fn export(
     v: &Vault,

@@ -5,7 +5,6 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,7 +14,7 @@ use custodian_db::Timestamp;
 use custodian_db::testing::TestDb;
 use custodian_vault::{Field, Lookup, PersonRef, ReadRequest};
 
-use common::{NOW, analyst, env, import_people, principal};
+use crate::common::{NOW, analyst, env, import_people, principal};
 
 const HEADER: &str = "external_id,account_kind,first_name,last_name,street,city,state,zip,dob,ssn,dl_number,dl_state,phone,email,imei,imsi,pin";
 
