@@ -162,15 +162,33 @@ impl NewEvent {
     }
 }
 
-/// Distinct groups kept before new sources are counted per network instead: a flood from ever
-/// new addresses must cost bounded memory and bounded writes.
-const MAX_GROUPS: usize = 20_000;
+/// Distinct groups kept before further sources of an account are counted together (source
+/// `various`): a flood from ever new addresses must cost bounded memory and bounded writes.
+const MAX_GROUPS: usize = 5_000;
+
+/// Distinct groups past which further accounts are counted together too (account `*`): the
+/// hard bound on memory and on the rows of one flush. Reached only by a flood of refused
+/// attempts at more than ~15,000 new accounts within one flush interval; their counts are kept,
+/// and each of those accounts' charged (checked) attempts is still its own event.
+const HARD_MAX_GROUPS: usize = 20_000;
+
+/// The account of the groups past [`HARD_MAX_GROUPS`] (not a valid [`AccountId`]).
+pub const OVERFLOW_ACCOUNT: &str = "*";
+
+/// The time between the first pending count and its background flush, and so the shortest time
+/// between two background flushes: with [`HARD_MAX_GROUPS`] this bounds the event writes a
+/// flood can cause, and no count waits longer than this (plus the write) to be stored.
+pub(crate) const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Counts of refused attempts not yet written.
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
-    map: Mutex<HashMap<TallyKey, (i64, i64, i64)>>,
-    flushing: AtomicBool,
+    map: Mutex<HashMap<TallyKey, Counts>>,
+    /// Whether a background flush is waiting to run.
+    scheduled: AtomicBool,
+    /// Held while pending counts are written, so that a query that flushes first also waits for
+    /// a flush already under way (whose rows it could not otherwise see).
+    writing: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -183,6 +201,19 @@ struct TallyKey {
     detail: &'static str,
 }
 
+/// First time, last time and number of a group's attempts.
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    first: i64,
+    last: i64,
+    count: i64,
+}
+
+/// Drained groups, written by [`crate::GuardService::flush_events`] and put back if the write
+/// fails.
+#[derive(Debug)]
+pub(crate) struct Pending(Vec<(TallyKey, Counts)>);
+
 /// A counted group, ready to write.
 #[derive(Debug, Clone)]
 pub(crate) struct TallyRow {
@@ -193,7 +224,7 @@ pub(crate) struct TallyRow {
 }
 
 impl Tally {
-    /// Counts one refused attempt; returns how many groups are pending.
+    /// Counts one refused attempt.
     pub(crate) fn add(
         &self,
         account: &AccountId,
@@ -201,9 +232,8 @@ impl Tally {
         detail: &'static str,
         ctx: &AttemptContext,
         now: Timestamp,
-    ) -> usize {
-        let Ok(mut m) = self.map.lock() else { return 0 };
-        let mut key = TallyKey {
+    ) {
+        let key = TallyKey {
             account: account.as_str().to_owned(),
             outcome,
             channel: ctx.channel.as_str(),
@@ -215,54 +245,185 @@ impl Tally {
                 .unwrap_or_default(),
             detail,
         };
-        if m.len() >= MAX_GROUPS && !m.contains_key(&key) {
-            key.source = ctx.network().unwrap_or(key.source);
-            key.device = String::new();
+        let counts = Counts {
+            first: now.0,
+            last: now.0,
+            count: 1,
+        };
+        if let Ok(mut m) = self.map.lock() {
+            merge(&mut m, key, counts);
         }
-        let e = m.entry(key).or_insert((now.0, now.0, 0));
-        e.1 = now.0;
-        e.2 += 1;
-        m.len()
     }
 
-    /// Claims the right to flush; `false` when a flush is already running.
-    pub(crate) fn begin_flush(&self) -> bool {
-        !self.flushing.swap(true, Ordering::AcqRel)
+    /// Claims the one background flush; `false` when one is already waiting.
+    pub(crate) fn schedule(&self) -> bool {
+        !self.scheduled.swap(true, Ordering::AcqRel)
     }
 
-    /// Releases the claim [`Tally::begin_flush`] took.
-    pub(crate) fn end_flush(&self) {
-        self.flushing.store(false, Ordering::Release);
+    /// Lets the next count schedule a background flush (called by the waiting one as it runs).
+    pub(crate) fn unschedule(&self) {
+        self.scheduled.store(false, Ordering::Release);
+    }
+
+    /// Serializes writers of pending counts.
+    pub(crate) async fn writing(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writing.lock().await
     }
 
     /// Takes every pending group.
-    pub(crate) fn drain(&self) -> Vec<TallyRow> {
+    pub(crate) fn drain(&self) -> Pending {
         let Ok(mut m) = self.map.lock() else {
-            return Vec::new();
+            return Pending(Vec::new());
         };
-        m.drain()
-            .map(|(k, (first, last, count))| {
-                let network = match k.source.parse::<std::net::IpAddr>() {
-                    Ok(ip) => crate::types::network_of(ip),
-                    Err(_) if k.source.contains('/') => k.source.clone(),
-                    Err(_) => String::new(),
-                };
+        Pending(m.drain().collect())
+    }
+
+    /// Puts back groups that could not be written (merged with what was counted meanwhile,
+    /// within the same bounds), so a failed write loses no count.
+    pub(crate) fn restore(&self, pending: Pending, written: usize) {
+        if let Ok(mut m) = self.map.lock() {
+            for (key, counts) in pending.0.into_iter().skip(written) {
+                merge(&mut m, key, counts);
+            }
+        }
+    }
+}
+
+/// Adds `counts` to the group of `key`, or to a coarser group when the map is full.
+fn merge(m: &mut HashMap<TallyKey, Counts>, mut key: TallyKey, counts: Counts) {
+    if m.len() >= MAX_GROUPS && !m.contains_key(&key) {
+        key.source = String::from("various");
+        key.device = String::new();
+        if m.len() >= HARD_MAX_GROUPS && !m.contains_key(&key) {
+            key.account = String::from(OVERFLOW_ACCOUNT);
+        }
+    }
+    let e = m.entry(key).or_insert(Counts {
+        first: counts.first,
+        last: counts.last,
+        count: 0,
+    });
+    e.first = e.first.min(counts.first);
+    e.last = e.last.max(counts.last);
+    e.count += counts.count;
+}
+
+impl Pending {
+    /// Whether nothing is pending.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The groups as rows to write, in order.
+    pub(crate) fn rows(&self) -> Vec<TallyRow> {
+        self.0
+            .iter()
+            .map(|(k, c)| {
+                let network = k
+                    .source
+                    .parse::<std::net::IpAddr>()
+                    .map(crate::types::network_of)
+                    .unwrap_or_default();
                 TallyRow {
                     event: NewEvent {
-                        account: k.account,
+                        account: k.account.clone(),
                         kind: EventKind::Verify,
                         outcome: k.outcome.to_owned(),
                         channel: k.channel.to_owned(),
-                        source: k.source,
+                        source: k.source.clone(),
                         network,
-                        device: k.device,
+                        device: k.device.clone(),
                         detail: k.detail.to_owned(),
                     },
-                    first,
-                    last,
-                    count,
+                    first: c.first,
+                    last: c.last,
+                    count: c.count,
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+    use crate::types::Channel;
+
+    fn from(i: u32) -> AttemptContext {
+        let mut c = AttemptContext::channel(Channel::Web);
+        c.client_ip = Some(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)));
+        c
+    }
+
+    fn total(p: &Pending) -> i64 {
+        p.rows().iter().map(|r| r.count).sum()
+    }
+
+    #[test]
+    fn a_flood_costs_bounded_groups_and_keeps_every_count() {
+        let t = Tally::default();
+        let now = Timestamp(1);
+        // New sources against one account, then new accounts: both coarsen, neither loses.
+        for i in 0..(MAX_GROUPS as u32 + 3_000) {
+            t.add(
+                &AccountId::from_stored("A"),
+                "locked",
+                "cached",
+                &from(i),
+                now,
+            );
+        }
+        for i in 0..(2 * HARD_MAX_GROUPS as u32) {
+            let a = AccountId::from_stored(&format!("B{i}"));
+            t.add(&a, "throttled", "cached", &from(i), now);
+        }
+        let p = t.drain();
+        assert!(p.0.len() <= HARD_MAX_GROUPS + 1, "{} groups", p.0.len());
+        assert_eq!(total(&p), (MAX_GROUPS + 3_000 + 2 * HARD_MAX_GROUPS) as i64);
+        let rows = p.rows();
+        let various = rows
+            .iter()
+            .find(|r| r.event.account == "A" && r.event.source == "various")
+            .unwrap();
+        assert_eq!(various.count, 3_000);
+        assert!(rows.iter().any(|r| r.event.account == OVERFLOW_ACCOUNT));
+    }
+
+    #[test]
+    fn a_failed_write_puts_back_what_it_did_not_store() {
+        let t = Tally::default();
+        for i in 0..10 {
+            let a = AccountId::from_stored(&format!("A{i}"));
+            t.add(&a, "locked", "cached", &from(i), Timestamp(5));
+        }
+        let p = t.drain();
+        // The first 4 were written before the error; one more arrives meanwhile.
+        t.add(
+            &AccountId::from_stored("A9"),
+            "locked",
+            "cached",
+            &from(9),
+            Timestamp(7),
+        );
+        t.restore(p, 4);
+        let again = t.drain();
+        assert_eq!(total(&again), 7);
+        let a9 = again
+            .rows()
+            .into_iter()
+            .find(|r| r.event.account == "A9")
+            .unwrap();
+        assert_eq!((a9.first, a9.last, a9.count), (5, 7, 2));
+    }
+
+    #[test]
+    fn one_background_flush_is_scheduled_at_a_time() {
+        let t = Tally::default();
+        assert!(t.schedule());
+        assert!(!t.schedule());
+        t.unschedule();
+        assert!(t.schedule());
     }
 }

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::codes::{self, CodeMac, OneTimeCode, StepUpPurpose};
 use crate::error::GuardError;
-use crate::events::{Event, EventKind, EventQuery, NewEvent, Tally};
+use crate::events::{Event, EventKind, EventQuery, FLUSH_EVERY, NewEvent, Tally};
 use crate::facts::PersonalFacts;
 use crate::hash::{HashCheck, HashParams, Hasher, Pepper, StoredHash};
 use crate::limits::{BlockCache, LimitConfig, Scopes, Trust, WindowRule};
@@ -166,9 +166,6 @@ impl std::fmt::Debug for GuardService {
     }
 }
 
-/// Pending throttle groups past which a flush is started in the background.
-const TALLY_FLUSH_AT: usize = 10_000;
-
 impl GuardService {
     /// A guard over `db` (migrated with [`crate::COMPONENT`]). Computes the dummy hash that
     /// unknown accounts are checked against, so construction costs one Argon2 evaluation.
@@ -221,7 +218,9 @@ impl GuardService {
         self.inner.store.insert_event(&e, self.now()).await
     }
 
-    /// Counts a refused attempt in memory; starts a background flush when many are pending.
+    /// Counts a refused attempt in memory. The first count after a flush schedules the next
+    /// one [`FLUSH_EVERY`] later, so counts reach the database within about a second and a
+    /// flood causes at most one batched write a second.
     pub(crate) fn tally(
         &self,
         account: &AccountId,
@@ -229,19 +228,29 @@ impl GuardService {
         detail: &'static str,
         ctx: &AttemptContext,
     ) {
-        let pending = self
-            .inner
+        self.inner
             .tally
             .add(account, outcome, detail, ctx, self.now());
-        if pending >= TALLY_FLUSH_AT && self.inner.tally.begin_flush() {
-            let me = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = me.flush_events().await {
-                    tracing::warn!(error = %e, "flushing throttled-attempt events failed");
-                }
-                me.inner.tally.end_flush();
-            });
+        if !self.inner.tally.schedule() {
+            return;
         }
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(FLUSH_EVERY).await;
+                me.inner.tally.unschedule();
+                match me.flush_events().await {
+                    Ok(()) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "writing refused-attempt events failed; retrying");
+                        // The counts were put back; retry unless a newer count scheduled it.
+                        if !me.inner.tally.schedule() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /// Sends notices without making the caller wait (for alerts that must not change timing).
@@ -324,7 +333,7 @@ impl GuardService {
         let secret = zeroize::Zeroizing::new(secret.to_vec());
         self.inner
             .pool
-            .run(&slot, move || hasher.verify(&secret, &hash))
+            .run(slot, move || hasher.verify(&secret, &hash))
             .await
     }
 
@@ -340,9 +349,8 @@ impl GuardService {
         let hash = self
             .inner
             .pool
-            .run(&slot, move || hasher.hash(&secret))
+            .run(slot, move || hasher.hash(&secret))
             .await??;
-        drop(slot);
         let kind = new.kind();
         let store = &self.inner.store;
         store
@@ -554,16 +562,39 @@ impl GuardService {
             .await
     }
 
-    /// The events matching `q`, newest first (pending throttle counts are written first).
+    /// The events matching `q`, newest first. Pending counts of refused attempts are written
+    /// first (waiting for a background flush under way), so every attempt answered before the
+    /// call is in the answer.
     pub async fn events(&self, q: &EventQuery) -> Result<Vec<Event>, GuardError> {
         self.flush_events().await?;
         self.inner.store.query_events(q).await
     }
 
-    /// Writes the pending counts of throttled attempts as events.
+    /// Writes the pending counts of refused attempts as events. Counts a failed write could not
+    /// store are kept for the next flush, so none is lost.
     pub async fn flush_events(&self) -> Result<(), GuardError> {
-        let rows = self.inner.tally.drain();
-        self.inner.store.insert_tallies(&rows).await
+        let tally = &self.inner.tally;
+        let _writing = tally.writing().await;
+        let pending = tally.drain();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let rows = pending.rows();
+        let mut written = 0;
+        for chunk in rows.chunks(self.inner.store.tally_batch()) {
+            if let Err(e) = self.inner.store.insert_tallies(chunk).await {
+                tally.restore(pending, written);
+                return Err(e);
+            }
+            written += chunk.len();
+        }
+        Ok(())
+    }
+
+    /// Writes what is still pending; call before the process exits (the counts of refused
+    /// attempts live in memory for up to a second).
+    pub async fn shutdown(&self) -> Result<(), GuardError> {
+        self.flush_events().await
     }
 
     /// Housekeeping: writes pending events, drops ended counter windows, and deletes events and

@@ -3,11 +3,12 @@
 //! 1. blocks already known in memory refuse at once (no database, no hashing);
 //! 2. the device's standing with the account is read, then the stored blocks of the attempt's
 //!    scopes; a blocked scope refuses (no hashing);
-//! 3. a hashing slot is taken (bounded wait: a busy guard answers "throttled", retry in 1 s);
-//! 4. the failure is counted *before* the secret is checked, in single statements that refuse
+//! 3. the failure is counted *before* the secret is checked, in single statements that refuse
 //!    when a cap is reached: the (account, source) and (account, device) windows, then the
 //!    account's consecutive failures. N parallel guesses count as N; no more than the cap get
-//!    to step 5;
+//!    further;
+//! 4. a hashing slot is taken (bounded wait: a busy guard refunds the count and answers
+//!    "throttled", retry in 1 s) and held only while the hash is computed;
 //! 5. the secret is checked against the stored hash, or against a dummy hash of the same cost
 //!    when the account has none, so existence does not show in the answer or its timing;
 //! 6. a right secret refunds the counts, remembers the device and re-hashes a stale hash; a
@@ -26,19 +27,11 @@ use crate::limits::{Applies, Scopes, Trust, retry_after};
 use crate::notify::NoticeKind;
 use crate::pool::Slot;
 use crate::service::GuardService;
-use crate::store::AccountCounts;
+use crate::store::{AccountCounts, Charge, ChargeRequest, Credential, Success};
 use crate::types::{AccountId, AttemptContext, SecretKind, Verdict};
 
 /// The longest secret accepted for checking, in bytes.
 pub const MAX_SECRET_BYTES: usize = 1024;
-
-/// What charging the pair windows decided.
-enum PairOutcome {
-    /// Refused before the account was charged.
-    Refused(Verdict),
-    /// Charged; `is_new_pair` when this is the pair's first failure in its window.
-    Charged { is_new_pair: bool },
-}
 
 impl GuardService {
     /// Checks an account's secret. Answers the same for accounts that do not exist (including
@@ -72,9 +65,52 @@ impl GuardService {
         {
             return Ok(v);
         }
+        let caps = self.inner.config.limits.caps(kind);
+        let pairs = scopes.pairs_for(trust);
+        let request = ChargeRequest {
+            account,
+            kind,
+            trust,
+            caps,
+            pairs: &pairs,
+            pair_source: &scopes.pair_source,
+            rule: self.inner.config.limits.pair,
+        };
+        let (counts, is_new_pair) = match self.store().charge_attempt(&request, now).await? {
+            Charge::Charged {
+                counts,
+                is_new_pair,
+            } => (counts, is_new_pair),
+            Charge::PairRefused { scope, until } => {
+                let applies = scopes.applies(&scope);
+                self.inner.blocks.remember(&scope, until, applies);
+                self.tally(account, "throttled", "pair", ctx);
+                return Ok(Verdict::Throttled {
+                    retry_after_secs: retry_after(now, until),
+                });
+            }
+            Charge::Locked => {
+                let counts = self.store().account_counts(account, kind).await?;
+                let applies = if counts.failures >= caps.0 {
+                    Applies::All
+                } else {
+                    Applies::Unknown
+                };
+                self.inner
+                    .blocks
+                    .remember_account_lock(&scopes, now, applies);
+                self.tally(account, "locked", kind.as_str(), ctx);
+                return Ok(Verdict::Locked);
+            }
+        };
+        let cred = self.store().find_credential(account, kind).await?;
+        // The slot is taken after the counting, so that waiting for the database never holds
+        // a hashing slot; an attempt that finds no slot was never checked and is refunded.
         let slot = match self.inner.pool.acquire(trust).await {
             Ok(s) => s,
             Err(GuardError::Busy) => {
+                let pairs = scopes.pairs_for(trust);
+                self.store().refund(account, kind, trust, &pairs).await?;
                 self.tally(account, "throttled", "busy", ctx);
                 return Ok(Verdict::Throttled {
                     retry_after_secs: 1,
@@ -82,32 +118,9 @@ impl GuardService {
             }
             Err(e) => return Err(e),
         };
-        let is_new_pair = match self.charge_pairs(account, &scopes, ctx, now, trust).await? {
-            PairOutcome::Refused(v) => return Ok(v),
-            PairOutcome::Charged { is_new_pair } => is_new_pair,
-        };
-        let caps = self.inner.config.limits.caps(kind);
-        let Some(counts) = self
-            .store()
-            .charge_account(account, kind, trust, caps, now)
-            .await?
-        else {
-            let counts = self.store().account_counts(account, kind).await?;
-            let applies = if counts.failures >= caps.0 {
-                Applies::All
-            } else {
-                Applies::Unknown
-            };
-            self.inner
-                .blocks
-                .remember_account_lock(&scopes, now, applies);
-            self.tally(account, "locked", kind.as_str(), ctx);
-            return Ok(Verdict::Locked);
-        };
         let verdict = self
-            .check_secret(account, kind, secret, ctx, &slot, trust, &scopes)
+            .check_secret(account, kind, secret, ctx, (cred, slot), trust, &scopes)
             .await?;
-        drop(slot);
         if verdict != Verdict::Ok {
             let attempt = Failure {
                 account,
@@ -117,15 +130,10 @@ impl GuardService {
                 trust,
                 counts,
                 is_new_pair,
+                verdict,
             };
             self.on_failure(&attempt, now).await?;
         }
-        self.record(
-            NewEvent::new(account.as_str(), EventKind::Verify, verdict.as_str())
-                .with_context(ctx)
-                .with_detail(kind.as_str()),
-        )
-        .await?;
         Ok(verdict)
     }
 
@@ -176,35 +184,6 @@ impl GuardService {
         }))
     }
 
-    async fn charge_pairs(
-        &self,
-        account: &AccountId,
-        scopes: &Scopes,
-        ctx: &AttemptContext,
-        now: Timestamp,
-        trust: Trust,
-    ) -> Result<PairOutcome, GuardError> {
-        let rule = self.inner.config.limits.pair;
-        let mut is_new_pair = false;
-        for scope in scopes.pairs_for(trust) {
-            let c = self.store().charge_pair(scope, now, rule).await?;
-            if c.failures > rule.limit {
-                let until = Timestamp(c.blocked_until);
-                self.inner
-                    .blocks
-                    .remember(scope, until, scopes.applies(scope));
-                self.tally(account, "throttled", "pair", ctx);
-                return Ok(PairOutcome::Refused(Verdict::Throttled {
-                    retry_after_secs: retry_after(now, until),
-                }));
-            }
-            if scope == scopes.pair_source {
-                is_new_pair = c.failures == 1;
-            }
-        }
-        Ok(PairOutcome::Charged { is_new_pair })
-    }
-
     /// Step 5 and the success half of step 6.
     #[allow(clippy::too_many_arguments)] // the attempt's parts, each used once
     async fn check_secret(
@@ -213,11 +192,10 @@ impl GuardService {
         kind: SecretKind,
         secret: &SecretString,
         ctx: &AttemptContext,
-        slot: &Slot,
+        (cred, slot): (Option<Credential>, Slot),
         trust: Trust,
         scopes: &Scopes,
     ) -> Result<Verdict, GuardError> {
-        let cred = self.store().find_credential(account, kind).await?;
         let target = cred
             .as_ref()
             .map_or_else(|| self.inner.dummy.clone(), |c| c.hash.clone());
@@ -235,8 +213,13 @@ impl GuardService {
             HashCheck::NoMatch => Ok(Verdict::Wrong),
             HashCheck::Match { .. } if cred.compromised_at.is_some() => Ok(Verdict::ResetRequired),
             HashCheck::Match { is_stale } => {
-                self.on_success(account, kind, ctx, trust, scopes).await?;
+                let event = NewEvent::new(account.as_str(), EventKind::Verify, "ok")
+                    .with_context(ctx)
+                    .with_detail(kind.as_str());
+                self.on_success(account, kind, ctx, trust, scopes, &event)
+                    .await?;
                 if is_stale {
+                    let slot = self.inner.pool.acquire(Trust::Known).await?;
                     let hasher = self.inner.hasher.clone();
                     let fresh = self
                         .inner
@@ -257,6 +240,7 @@ impl GuardService {
         }
     }
 
+    #[allow(clippy::too_many_arguments)] // the attempt's parts, each used once
     async fn on_success(
         &self,
         account: &AccountId,
@@ -264,46 +248,59 @@ impl GuardService {
         ctx: &AttemptContext,
         trust: Trust,
         scopes: &Scopes,
+        event: &NewEvent,
     ) -> Result<(), GuardError> {
-        let now = self.now();
-        let store = self.store();
-        store.account_success(account, kind, trust).await?;
-        store.clear_windows(&scopes.pairs_for(trust)).await?;
         let l = &self.inner.config.limits;
+        let mut sources = Vec::new();
         if let Some(s) = &scopes.source {
-            store.source_success(s, now, l.source).await?;
+            sources.push((s.as_str(), l.source));
         }
         if let Some(n) = &scopes.network {
-            store.source_success(n, now, l.network).await?;
+            sources.push((n.as_str(), l.network));
         }
-        if let Some(d) = &ctx.device {
-            store.remember_device(account, d, now).await?;
-        }
+        let success = Success {
+            account,
+            kind,
+            trust,
+            pairs: &scopes.pairs_for(trust),
+            sources: &sources,
+            device: ctx.device.as_ref(),
+            event,
+        };
+        self.store().record_success(&success, self.now()).await?;
         self.inner.blocks.forget(&scopes.account);
         Ok(())
     }
 
     async fn on_failure(&self, f: &Failure<'_>, now: Timestamp) -> Result<(), GuardError> {
         let l = &self.inner.config.limits;
-        let flags = [
-            (f.scopes.source.as_deref(), l.source),
-            (f.scopes.network.as_deref(), l.network),
-        ];
-        for (scope, rule) in flags {
-            let Some(scope) = scope else { continue };
-            let new = i64::from(f.is_new_pair);
-            let until = self.store().charge_source(scope, now, rule, new).await?;
-            if until > now.0 {
-                self.inner
-                    .blocks
-                    .remember(scope, Timestamp(until), Applies::Unknown);
-                if until == now.plus_seconds(rule.flag_secs).0 {
-                    let e =
-                        NewEvent::new(f.account.as_str(), EventKind::StuffingFlagged, "flagged")
-                            .with_context(f.ctx)
-                            .with_detail(scope.to_owned());
-                    self.record(e).await?;
-                }
+        let mut sources = Vec::new();
+        if let Some(s) = &f.scopes.source {
+            sources.push((s.as_str(), l.source));
+        }
+        if let Some(n) = &f.scopes.network {
+            sources.push((n.as_str(), l.network));
+        }
+        let event = NewEvent::new(f.account.as_str(), EventKind::Verify, f.verdict.as_str())
+            .with_context(f.ctx)
+            .with_detail(f.kind.as_str());
+        let new_account = i64::from(f.is_new_pair);
+        let flags = self
+            .store()
+            .record_failure(&sources, new_account, &event, now)
+            .await?;
+        for ((scope, rule), until) in sources.iter().zip(flags) {
+            if until <= now.0 {
+                continue;
+            }
+            self.inner
+                .blocks
+                .remember(scope, Timestamp(until), Applies::Unknown);
+            if until == now.plus_seconds(rule.flag_secs).0 {
+                let e = NewEvent::new(f.account.as_str(), EventKind::StuffingFlagged, "flagged")
+                    .with_context(f.ctx)
+                    .with_detail((*scope).to_owned());
+                self.record(e).await?;
             }
         }
         let (max, untrusted_max) = l.caps(f.kind);
@@ -325,9 +322,11 @@ impl GuardService {
                 .store()
                 .failing_sources(account, now.plus_seconds(-86_400))
                 .await?;
-            if sources + 1 >= l.distributed_sources {
+            // This attempt's own event is already written (with the failure's bookkeeping),
+            // so its source is among those counted.
+            if sources >= l.distributed_sources {
                 let e = NewEvent::new(account, EventKind::DistributedGuessing, "alert")
-                    .with_detail(format!("{} sources", sources + 1));
+                    .with_detail(format!("{sources} sources"));
                 self.record(e).await?;
             }
         }
@@ -354,4 +353,5 @@ struct Failure<'a> {
     trust: Trust,
     counts: AccountCounts,
     is_new_pair: bool,
+    verdict: Verdict,
 }

@@ -54,6 +54,7 @@ async fn harness(t: &TestDb, with_guard: bool) -> H {
         hash: HashParams::new(64, 1, 1).unwrap(),
         hashing: HashingConfig {
             max_in_flight: 4,
+            max_running: 2,
             trusted_reserve: 1,
             max_wait: Duration::from_secs(10),
             trusted_max_wait: Duration::from_secs(10),

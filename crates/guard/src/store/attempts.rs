@@ -2,12 +2,53 @@
 //! an account knows. Each change that decides a lock is one atomic statement.
 
 use custodian_db::Timestamp;
-use custodian_db::sqlx::{self, Row};
+use custodian_db::sqlx::{self, AnyConnection, Row};
 
 use super::{Store, placeholders};
 use crate::error::GuardError;
+use crate::events::NewEvent;
 use crate::limits::{SourceRule, Trust, WindowRule};
 use crate::types::{AccountId, DeviceId, SecretKind};
+
+/// What [`Store::charge_attempt`] counts.
+#[derive(Debug)]
+pub(crate) struct ChargeRequest<'a> {
+    pub(crate) account: &'a AccountId,
+    pub(crate) kind: SecretKind,
+    pub(crate) trust: Trust,
+    /// The consecutive-failure cap and its part open to unknown contexts.
+    pub(crate) caps: (i64, i64),
+    pub(crate) pairs: &'a [&'a str],
+    /// The (account, source) pair, whose first failure marks a new account for the source.
+    pub(crate) pair_source: &'a str,
+    pub(crate) rule: WindowRule,
+}
+
+/// What [`Store::charge_attempt`] decided.
+#[derive(Debug, Clone)]
+pub(crate) enum Charge {
+    /// A pair window is over its limit until `until`; the account was not charged.
+    PairRefused { scope: String, until: Timestamp },
+    /// The account is at its cap for this context.
+    Locked,
+    /// Counted; the secret may be checked.
+    Charged {
+        counts: AccountCounts,
+        is_new_pair: bool,
+    },
+}
+
+/// What a right secret changes.
+#[derive(Debug)]
+pub(crate) struct Success<'a> {
+    pub(crate) account: &'a AccountId,
+    pub(crate) kind: SecretKind,
+    pub(crate) trust: Trust,
+    pub(crate) pairs: &'a [&'a str],
+    pub(crate) sources: &'a [(&'a str, SourceRule)],
+    pub(crate) device: Option<&'a DeviceId>,
+    pub(crate) event: &'a NewEvent,
+}
 
 /// What charging a pair window found.
 #[derive(Debug, Clone, Copy)]
@@ -66,178 +107,130 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Counts one failure in a pair window (charged before the secret is checked), starting a new
-    /// window when the old one has ended; sets the block when the limit is reached.
+    /// Takes back one charged failure of an attempt that was never checked (no hashing slot).
+    pub(crate) async fn refund(
+        &self,
+        account: &AccountId,
+        kind: SecretKind,
+        trust: Trust,
+        pairs: &[&str],
+    ) -> Result<(), GuardError> {
+        // Rows are locked in the order charge_attempt locks them (pairs, then the account), so
+        // concurrent attempts on PostgreSQL cannot deadlock.
+        let mut tx = self.db.pool().begin().await?;
+        for scope in pairs {
+            sqlx::query(
+                "UPDATE guard_windows SET failures = failures - 1 WHERE scope = $1 AND failures > 0",
+            )
+            .bind(*scope)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE guard_account_attempts SET failures = failures - 1, untrusted = untrusted - $3 \
+             WHERE account_id = $1 AND kind = $2 AND failures > 0 AND untrusted >= $3",
+        )
+        .bind(account.as_str())
+        .bind(kind.as_str())
+        .bind(i64::from(trust == Trust::Unknown))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts one failure in a pair window (see [`charge_pair_on`]); for the windows of lines,
+    /// step-up issuance and reset codes.
     pub(crate) async fn charge_pair(
         &self,
         scope: &str,
         now: Timestamp,
         rule: WindowRule,
     ) -> Result<PairCharge, GuardError> {
-        let window = rule.window_secs.saturating_mul(1_000_000);
-        let first_block = if rule.limit <= 1 { now.0 + window } else { 0 };
-        let row = sqlx::query(
-            "INSERT INTO guard_windows (scope, failures, successes, accounts, window_start, blocked_until) \
-             VALUES ($1, 1, 0, 0, $2, $3) \
-             ON CONFLICT (scope) DO UPDATE SET \
-             failures = CASE WHEN guard_windows.window_start <= $4 THEN 1 ELSE guard_windows.failures + 1 END, \
-             window_start = CASE WHEN guard_windows.window_start <= $4 THEN $2 ELSE guard_windows.window_start END, \
-             blocked_until = CASE WHEN guard_windows.window_start <= $4 THEN $3 \
-               WHEN guard_windows.failures + 1 >= $5 THEN guard_windows.window_start + $6 \
-               ELSE guard_windows.blocked_until END \
-             RETURNING failures, blocked_until",
-        )
-        .bind(scope)
-        .bind(now.0)
-        .bind(first_block)
-        .bind(now.0 - window)
-        .bind(rule.limit)
-        .bind(window)
-        .fetch_one(self.db.pool())
-        .await?;
-        Ok(PairCharge {
-            failures: row.try_get(0)?,
-            blocked_until: row.try_get(1)?,
+        let mut conn = self.db.pool().acquire().await?;
+        charge_pair_on(&mut conn, scope, now, rule).await
+    }
+
+    /// Counts an attempt before its secret is checked, in one transaction: each pair window
+    /// (refusing when one is over its limit), then the account (refusing when it is at its cap
+    /// for this context). One lock acquisition instead of three on SQLite.
+    pub(crate) async fn charge_attempt(
+        &self,
+        c: &ChargeRequest<'_>,
+        now: Timestamp,
+    ) -> Result<Charge, GuardError> {
+        let mut tx = self.db.pool().begin().await?;
+        let mut is_new_pair = false;
+        for scope in c.pairs {
+            let p = charge_pair_on(&mut tx, scope, now, c.rule).await?;
+            if p.failures > c.rule.limit {
+                tx.commit().await?;
+                return Ok(Charge::PairRefused {
+                    scope: (*scope).to_owned(),
+                    until: Timestamp(p.blocked_until),
+                });
+            }
+            if *scope == c.pair_source {
+                is_new_pair = p.failures == 1;
+            }
+        }
+        let counts = charge_account_on(&mut tx, c.account, c.kind, c.trust, c.caps, now).await?;
+        tx.commit().await?;
+        Ok(match counts {
+            Some(counts) => Charge::Charged {
+                counts,
+                is_new_pair,
+            },
+            None => Charge::Locked,
         })
     }
 
-    /// Counts a failure against a source or network (with `new_account` 1 when this is the first
-    /// failure of its (account, source) pair) and flags it when the stuffing rule is met. Returns
-    /// the flag's end (0 for none).
-    pub(crate) async fn charge_source(
+    /// A wrong secret's bookkeeping in one transaction: each source and network counts the
+    /// failure (and is flagged when the stuffing rule is met), and the verification's event is
+    /// written. Returns each source's flag end (0 for none), in order.
+    pub(crate) async fn record_failure(
         &self,
-        scope: &str,
-        now: Timestamp,
-        rule: SourceRule,
+        sources: &[(&str, SourceRule)],
         new_account: i64,
-    ) -> Result<i64, GuardError> {
-        let window = rule.window_secs.saturating_mul(1_000_000);
-        let flag_until = now.plus_seconds(rule.flag_secs).0;
-        let row = sqlx::query(
-            "INSERT INTO guard_windows (scope, failures, successes, accounts, window_start, blocked_until) \
-             VALUES ($1, 1, 0, $3, $2, 0) \
-             ON CONFLICT (scope) DO UPDATE SET \
-             failures = CASE WHEN guard_windows.window_start <= $4 THEN 1 ELSE guard_windows.failures + 1 END, \
-             successes = CASE WHEN guard_windows.window_start <= $4 THEN 0 ELSE guard_windows.successes END, \
-             accounts = CASE WHEN guard_windows.window_start <= $4 THEN $3 ELSE guard_windows.accounts + $3 END, \
-             window_start = CASE WHEN guard_windows.window_start <= $4 THEN $2 ELSE guard_windows.window_start END, \
-             blocked_until = CASE WHEN guard_windows.window_start > $4 \
-               AND guard_windows.accounts + $3 >= $5 \
-               AND guard_windows.failures + 1 > $6 * guard_windows.successes THEN $7 \
-               ELSE guard_windows.blocked_until END \
-             RETURNING blocked_until",
-        )
-        .bind(scope)
-        .bind(now.0)
-        .bind(new_account)
-        .bind(now.0 - window)
-        .bind(rule.accounts)
-        .bind(rule.failure_ratio)
-        .bind(flag_until)
-        .fetch_one(self.db.pool())
-        .await?;
-        Ok(row.try_get(0)?)
-    }
-
-    /// Counts a success from a source or network (what keeps a shared address from being
-    /// flagged).
-    pub(crate) async fn source_success(
-        &self,
-        scope: &str,
+        event: &NewEvent,
         now: Timestamp,
-        rule: SourceRule,
-    ) -> Result<(), GuardError> {
-        let window = rule.window_secs.saturating_mul(1_000_000);
-        sqlx::query(
-            "INSERT INTO guard_windows (scope, failures, successes, accounts, window_start, blocked_until) \
-             VALUES ($1, 0, 1, 0, $2, 0) \
-             ON CONFLICT (scope) DO UPDATE SET \
-             successes = CASE WHEN guard_windows.window_start <= $3 THEN 1 ELSE guard_windows.successes + 1 END, \
-             failures = CASE WHEN guard_windows.window_start <= $3 THEN 0 ELSE guard_windows.failures END, \
-             accounts = CASE WHEN guard_windows.window_start <= $3 THEN 0 ELSE guard_windows.accounts END, \
-             window_start = CASE WHEN guard_windows.window_start <= $3 THEN $2 ELSE guard_windows.window_start END",
-        )
-        .bind(scope)
-        .bind(now.0)
-        .bind(now.0 - window)
-        .execute(self.db.pool())
-        .await?;
-        Ok(())
+    ) -> Result<Vec<i64>, GuardError> {
+        let mut tx = self.db.pool().begin().await?;
+        let mut flags = Vec::with_capacity(sources.len());
+        for (scope, rule) in sources {
+            flags.push(charge_source_on(&mut tx, scope, now, *rule, new_account).await?);
+        }
+        super::events::insert_event_on(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(flags)
     }
 
-    /// Forgets pair windows (after a success).
+    /// Forgets pair windows (after a success, or a line's or code's window after its success).
     pub(crate) async fn clear_windows(&self, scopes: &[&str]) -> Result<(), GuardError> {
-        if scopes.is_empty() {
-            return Ok(());
-        }
-        let sql = format!(
-            "DELETE FROM guard_windows WHERE scope IN ({})",
-            placeholders(1, scopes.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for s in scopes {
-            q = q.bind(*s);
-        }
-        q.execute(self.db.pool()).await?;
-        Ok(())
+        let mut conn = self.db.pool().acquire().await?;
+        clear_windows_on(&mut conn, scopes).await
     }
 
-    /// Counts one consecutive failure against the account before its secret is checked, unless
-    /// the account is at its cap for this context; `None` means locked. One statement, so N
-    /// parallel attempts count as N and no more than the cap get through.
-    pub(crate) async fn charge_account(
+    /// A right secret's bookkeeping in one transaction (one commit instead of six): consecutive
+    /// failures start again, the pair windows are refunded, the source and network count a
+    /// success, the device is remembered, and the verification's event is written.
+    pub(crate) async fn record_success(
         &self,
-        account: &AccountId,
-        kind: SecretKind,
-        trust: Trust,
-        (max, untrusted_max): (i64, i64),
+        s: &Success<'_>,
         now: Timestamp,
-    ) -> Result<Option<AccountCounts>, GuardError> {
-        let u = i64::from(trust == Trust::Unknown);
-        let row = sqlx::query(
-            "INSERT INTO guard_account_attempts (account_id, kind, failures, untrusted, last_failure_at) \
-             VALUES ($1, $2, 1, $3, $4) \
-             ON CONFLICT (account_id, kind) DO UPDATE SET \
-             failures = guard_account_attempts.failures + 1, \
-             untrusted = guard_account_attempts.untrusted + $3, last_failure_at = $4 \
-             WHERE guard_account_attempts.failures < $5 AND guard_account_attempts.untrusted + $3 <= $6 \
-             RETURNING failures, untrusted",
-        )
-        .bind(account.as_str())
-        .bind(kind.as_str())
-        .bind(u)
-        .bind(now.0)
-        .bind(max)
-        .bind(untrusted_max)
-        .fetch_optional(self.db.pool())
-        .await?;
-        row.map(|r| {
-            Ok(AccountCounts {
-                failures: r.try_get(0)?,
-                untrusted: r.try_get(1)?,
-            })
-        })
-        .transpose()
-    }
-
-    /// After a right secret: consecutive failures start again. A known device's success leaves
-    /// the strangers' count alone, so an attacker's budget does not refill when the owner logs in.
-    pub(crate) async fn account_success(
-        &self,
-        account: &AccountId,
-        kind: SecretKind,
-        trust: Trust,
     ) -> Result<(), GuardError> {
-        sqlx::query(
-            "UPDATE guard_account_attempts SET failures = 0, \
-             untrusted = CASE WHEN $3 = 1 THEN untrusted ELSE 0 END \
-             WHERE account_id = $1 AND kind = $2",
-        )
-        .bind(account.as_str())
-        .bind(kind.as_str())
-        .bind(i64::from(trust == Trust::Known))
-        .execute(self.db.pool())
-        .await?;
+        // Pairs before the account, the order charge_attempt and refund lock them in.
+        let mut tx = self.db.pool().begin().await?;
+        clear_windows_on(&mut tx, s.pairs).await?;
+        account_success_on(&mut tx, s.account, s.kind, s.trust).await?;
+        for (scope, rule) in s.sources {
+            source_success_on(&mut tx, scope, now, *rule).await?;
+        }
+        if let Some(d) = s.device {
+            remember_device_on(&mut tx, s.account, d, now).await?;
+        }
+        super::events::insert_event_on(&mut tx, s.event, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -277,26 +270,6 @@ impl Store {
         })
     }
 
-    /// Remembers a device that verified on the account.
-    pub(crate) async fn remember_device(
-        &self,
-        account: &AccountId,
-        device: &DeviceId,
-        now: Timestamp,
-    ) -> Result<(), GuardError> {
-        sqlx::query(
-            "INSERT INTO guard_devices (account_id, device_id, first_success_at, last_success_at) \
-             VALUES ($1, $2, $3, $3) ON CONFLICT (account_id, device_id) DO UPDATE SET \
-             last_success_at = excluded.last_success_at",
-        )
-        .bind(account.as_str())
-        .bind(device.as_str())
-        .bind(now.0)
-        .execute(self.db.pool())
-        .await?;
-        Ok(())
-    }
-
     /// Deletes windows that ended before `before` and are not blocking.
     pub(crate) async fn sweep_windows(&self, before: Timestamp) -> Result<u64, GuardError> {
         let n =
@@ -307,4 +280,202 @@ impl Store {
                 .rows_affected();
         Ok(n)
     }
+}
+
+/// After a right secret: consecutive failures start again. A known device's success leaves
+/// the strangers' count alone, so an attacker's budget does not refill when the owner logs in.
+pub(crate) async fn account_success_on(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+    kind: SecretKind,
+    trust: Trust,
+) -> Result<(), GuardError> {
+    sqlx::query(
+        "UPDATE guard_account_attempts SET failures = 0, \
+         untrusted = CASE WHEN $3 = 1 THEN untrusted ELSE 0 END \
+         WHERE account_id = $1 AND kind = $2",
+    )
+    .bind(account.as_str())
+    .bind(kind.as_str())
+    .bind(i64::from(trust == Trust::Known))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts a success from a source or network (what keeps a shared address from being
+/// flagged).
+pub(crate) async fn source_success_on(
+    conn: &mut AnyConnection,
+    scope: &str,
+    now: Timestamp,
+    rule: SourceRule,
+) -> Result<(), GuardError> {
+    let window = rule.window_secs.saturating_mul(1_000_000);
+    sqlx::query(
+        "INSERT INTO guard_windows (scope, failures, successes, accounts, window_start, blocked_until) \
+         VALUES ($1, 0, 1, 0, $2, 0) \
+         ON CONFLICT (scope) DO UPDATE SET \
+         successes = CASE WHEN guard_windows.window_start <= $3 THEN 1 ELSE guard_windows.successes + 1 END, \
+         failures = CASE WHEN guard_windows.window_start <= $3 THEN 0 ELSE guard_windows.failures END, \
+         accounts = CASE WHEN guard_windows.window_start <= $3 THEN 0 ELSE guard_windows.accounts END, \
+         window_start = CASE WHEN guard_windows.window_start <= $3 THEN $2 ELSE guard_windows.window_start END",
+    )
+    .bind(scope)
+    .bind(now.0)
+    .bind(now.0 - window)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Remembers a device that verified on the account.
+pub(crate) async fn remember_device_on(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+    device: &DeviceId,
+    now: Timestamp,
+) -> Result<(), GuardError> {
+    sqlx::query(
+        "INSERT INTO guard_devices (account_id, device_id, first_success_at, last_success_at) \
+         VALUES ($1, $2, $3, $3) ON CONFLICT (account_id, device_id) DO UPDATE SET \
+         last_success_at = excluded.last_success_at",
+    )
+    .bind(account.as_str())
+    .bind(device.as_str())
+    .bind(now.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets windows.
+pub(crate) async fn clear_windows_on(
+    conn: &mut AnyConnection,
+    scopes: &[&str],
+) -> Result<(), GuardError> {
+    if scopes.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "DELETE FROM guard_windows WHERE scope IN ({})",
+        placeholders(1, scopes.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for s in scopes {
+        q = q.bind(*s);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Counts one failure in a pair window (charged before the secret is checked), starting a new
+/// window when the old one has ended; sets the block when the limit is reached.
+pub(crate) async fn charge_pair_on(
+    conn: &mut AnyConnection,
+    scope: &str,
+    now: Timestamp,
+    rule: WindowRule,
+) -> Result<PairCharge, GuardError> {
+    let window = rule.window_secs.saturating_mul(1_000_000);
+    let first_block = if rule.limit <= 1 { now.0 + window } else { 0 };
+    let row = sqlx::query(
+        "INSERT INTO guard_windows (scope, failures, successes, accounts, window_start, blocked_until) \
+         VALUES ($1, 1, 0, 0, $2, $3) \
+         ON CONFLICT (scope) DO UPDATE SET \
+         failures = CASE WHEN guard_windows.window_start <= $4 THEN 1 ELSE guard_windows.failures + 1 END, \
+         window_start = CASE WHEN guard_windows.window_start <= $4 THEN $2 ELSE guard_windows.window_start END, \
+         blocked_until = CASE WHEN guard_windows.window_start <= $4 THEN $3 \
+           WHEN guard_windows.failures + 1 >= $5 THEN guard_windows.window_start + $6 \
+           ELSE guard_windows.blocked_until END \
+         RETURNING failures, blocked_until",
+    )
+    .bind(scope)
+    .bind(now.0)
+    .bind(first_block)
+    .bind(now.0 - window)
+    .bind(rule.limit)
+    .bind(window)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(PairCharge {
+        failures: row.try_get(0)?,
+        blocked_until: row.try_get(1)?,
+    })
+}
+
+/// Counts a failure against a source or network (with `new_account` 1 when this is the first
+/// failure of its (account, source) pair) and flags it when the stuffing rule is met. Returns
+/// the flag's end (0 for none).
+pub(crate) async fn charge_source_on(
+    conn: &mut AnyConnection,
+    scope: &str,
+    now: Timestamp,
+    rule: SourceRule,
+    new_account: i64,
+) -> Result<i64, GuardError> {
+    let window = rule.window_secs.saturating_mul(1_000_000);
+    let flag_until = now.plus_seconds(rule.flag_secs).0;
+    let row = sqlx::query(
+        "INSERT INTO guard_windows (scope, failures, successes, accounts, window_start, blocked_until) \
+         VALUES ($1, 1, 0, $3, $2, 0) \
+         ON CONFLICT (scope) DO UPDATE SET \
+         failures = CASE WHEN guard_windows.window_start <= $4 THEN 1 ELSE guard_windows.failures + 1 END, \
+         successes = CASE WHEN guard_windows.window_start <= $4 THEN 0 ELSE guard_windows.successes END, \
+         accounts = CASE WHEN guard_windows.window_start <= $4 THEN $3 ELSE guard_windows.accounts + $3 END, \
+         window_start = CASE WHEN guard_windows.window_start <= $4 THEN $2 ELSE guard_windows.window_start END, \
+         blocked_until = CASE WHEN guard_windows.window_start > $4 \
+           AND guard_windows.accounts + $3 >= $5 \
+           AND guard_windows.failures + 1 > $6 * guard_windows.successes THEN $7 \
+           ELSE guard_windows.blocked_until END \
+         RETURNING blocked_until",
+    )
+    .bind(scope)
+    .bind(now.0)
+    .bind(new_account)
+    .bind(now.0 - window)
+    .bind(rule.accounts)
+    .bind(rule.failure_ratio)
+    .bind(flag_until)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// Counts one consecutive failure against the account before its secret is checked, unless
+/// the account is at its cap for this context; `None` means locked. One statement, so N
+/// parallel attempts count as N and no more than the cap get through.
+pub(crate) async fn charge_account_on(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+    kind: SecretKind,
+    trust: Trust,
+    (max, untrusted_max): (i64, i64),
+    now: Timestamp,
+) -> Result<Option<AccountCounts>, GuardError> {
+    let u = i64::from(trust == Trust::Unknown);
+    let row = sqlx::query(
+        "INSERT INTO guard_account_attempts (account_id, kind, failures, untrusted, last_failure_at) \
+         VALUES ($1, $2, 1, $3, $4) \
+         ON CONFLICT (account_id, kind) DO UPDATE SET \
+         failures = guard_account_attempts.failures + 1, \
+         untrusted = guard_account_attempts.untrusted + $3, last_failure_at = $4 \
+         WHERE guard_account_attempts.failures < $5 AND guard_account_attempts.untrusted + $3 <= $6 \
+         RETURNING failures, untrusted",
+    )
+    .bind(account.as_str())
+    .bind(kind.as_str())
+    .bind(u)
+    .bind(now.0)
+    .bind(max)
+    .bind(untrusted_max)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(AccountCounts {
+            failures: r.try_get(0)?,
+            untrusted: r.try_get(1)?,
+        })
+    })
+    .transpose()
 }

@@ -1,7 +1,7 @@
 //! Writing and querying events, and purging them after the retention period.
 
 use custodian_db::Timestamp;
-use custodian_db::sqlx::{self, Row};
+use custodian_db::sqlx::{self, AnyConnection, Row};
 
 use super::{Param, Store, bind_all, placeholders};
 use crate::error::GuardError;
@@ -16,52 +16,45 @@ impl Store {
         e: &NewEvent,
         now: Timestamp,
     ) -> Result<(), GuardError> {
-        let sql = format!(
-            "INSERT INTO guard_events ({COLS}) VALUES ($1, $1, 1, {})",
-            placeholders(2, 8)
-        );
-        sqlx::query(&sql)
-            .bind(now.0)
-            .bind(e.account.as_str())
-            .bind(e.kind.as_str())
-            .bind(e.outcome.as_str())
-            .bind(e.channel.as_str())
-            .bind(e.source.as_str())
-            .bind(e.network.as_str())
-            .bind(e.device.as_str())
-            .bind(e.detail.as_str())
-            .execute(self.db.pool())
-            .await?;
-        Ok(())
+        let mut conn = self.db.pool().acquire().await?;
+        insert_event_on(&mut conn, e, now).await
     }
 
-    pub(crate) async fn insert_tallies(&self, rows: &[TallyRow]) -> Result<(), GuardError> {
-        for chunk in rows.chunks(self.batch_rows(11)) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(1 + 11 * i, 11)))
-                .collect();
-            let sql = format!(
-                "INSERT INTO guard_events ({COLS}) VALUES {}",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                let e = &r.event;
-                q = q
-                    .bind(r.first)
-                    .bind(r.last)
-                    .bind(r.count)
-                    .bind(e.account.as_str())
-                    .bind(e.kind.as_str())
-                    .bind(e.outcome.as_str())
-                    .bind(e.channel.as_str())
-                    .bind(e.source.as_str())
-                    .bind(e.network.as_str())
-                    .bind(e.device.as_str())
-                    .bind(e.detail.as_str());
-            }
-            q.execute(self.db.pool()).await?;
+    /// The most counted groups [`Store::insert_tallies`] writes in one statement.
+    pub(crate) fn tally_batch(&self) -> usize {
+        self.batch_rows(11)
+    }
+
+    /// Writes counted groups in one statement (at most [`Store::tally_batch`]); the caller goes
+    /// chunk by chunk, so live verifications get SQLite's write lock between them.
+    pub(crate) async fn insert_tallies(&self, chunk: &[TallyRow]) -> Result<(), GuardError> {
+        if chunk.is_empty() {
+            return Ok(());
         }
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(1 + 11 * i, 11)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO guard_events ({COLS}) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            let e = &r.event;
+            q = q
+                .bind(r.first)
+                .bind(r.last)
+                .bind(r.count)
+                .bind(e.account.as_str())
+                .bind(e.kind.as_str())
+                .bind(e.outcome.as_str())
+                .bind(e.channel.as_str())
+                .bind(e.source.as_str())
+                .bind(e.network.as_str())
+                .bind(e.device.as_str())
+                .bind(e.detail.as_str());
+        }
+        q.execute(self.db.pool()).await?;
         Ok(())
     }
 
@@ -151,4 +144,28 @@ impl Store {
             .await?
             .rows_affected())
     }
+}
+
+pub(crate) async fn insert_event_on(
+    conn: &mut AnyConnection,
+    e: &NewEvent,
+    now: Timestamp,
+) -> Result<(), GuardError> {
+    let sql = format!(
+        "INSERT INTO guard_events ({COLS}) VALUES ($1, $1, 1, {})",
+        placeholders(2, 8)
+    );
+    sqlx::query(&sql)
+        .bind(now.0)
+        .bind(e.account.as_str())
+        .bind(e.kind.as_str())
+        .bind(e.outcome.as_str())
+        .bind(e.channel.as_str())
+        .bind(e.source.as_str())
+        .bind(e.network.as_str())
+        .bind(e.device.as_str())
+        .bind(e.detail.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

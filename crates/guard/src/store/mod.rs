@@ -13,8 +13,9 @@ mod events;
 mod lines;
 mod reset;
 
-pub(crate) use attempts::AccountCounts;
+pub(crate) use attempts::{AccountCounts, Charge, ChargeRequest, Success};
 pub(crate) use codes::{CodeUse, NewCode};
+pub(crate) use credentials::Credential;
 pub(crate) use lines::LineRow;
 pub(crate) use reset::MemberBatch;
 

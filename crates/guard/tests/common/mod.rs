@@ -1,6 +1,7 @@
 //! Shared test harness: a guard over a test database with cheap Argon2 parameters, a manual
-//! clock, a recording notifier and in-memory personal facts.
-#![allow(dead_code, unreachable_pub)] // each test file uses a different part
+//! clock, a recording notifier and in-memory personal facts. The tests share one binary and
+//! run in parallel, so a timing test takes the machine for itself ([`harness_alone`]).
+#![allow(dead_code, unreachable_pub)] // each test module uses a different part
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -13,12 +14,23 @@ use custodian_guard::{
     HashingConfig, InMemoryFacts, Pepper, RecordingNotifier, SecretKind, Verdict,
 };
 use secrecy::SecretString;
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub struct H {
     pub guard: GuardService,
     pub clock: ManualClock,
     pub notifier: Arc<RecordingNotifier>,
     pub facts: Arc<InMemoryFacts>,
+    _load: Load,
+}
+
+/// Every harness holds a share of the machine; a timing test holds all of it, so that the
+/// 100,000-account reset running beside it cannot skew one side of its samples.
+static LOAD: RwLock<()> = RwLock::const_new(());
+
+enum Load {
+    Shared(RwLockReadGuard<'static, ()>),
+    Alone(RwLockWriteGuard<'static, ()>),
 }
 
 pub const START: Timestamp = Timestamp(1_760_000_000_000_000);
@@ -29,6 +41,7 @@ pub fn config() -> GuardConfig {
         hash: HashParams::new(64, 1, 1).unwrap(),
         hashing: HashingConfig {
             max_in_flight: 4,
+            max_running: 2,
             trusted_reserve: 1,
             max_wait: Duration::from_secs(10),
             trusted_max_wait: Duration::from_secs(10),
@@ -42,6 +55,18 @@ pub async fn harness(t: &TestDb) -> H {
 }
 
 pub async fn harness_with(t: &TestDb, cfg: GuardConfig) -> H {
+    let load = Load::Shared(LOAD.read().await);
+    build(t, cfg, load).await
+}
+
+/// A harness for a timing test: waits until no other test of the binary holds a harness, and
+/// keeps the others waiting until it is dropped.
+pub async fn harness_alone(t: &TestDb, cfg: GuardConfig) -> H {
+    let load = Load::Alone(LOAD.write().await);
+    build(t, cfg, load).await
+}
+
+async fn build(t: &TestDb, cfg: GuardConfig, load: Load) -> H {
     t.db.migrate(&[custodian_guard::COMPONENT]).await.unwrap();
     let clock = ManualClock::new(START);
     let notifier = Arc::new(RecordingNotifier::new());
@@ -63,6 +88,7 @@ pub async fn harness_with(t: &TestDb, cfg: GuardConfig) -> H {
         clock,
         notifier,
         facts,
+        _load: load,
     }
 }
 

@@ -2,7 +2,6 @@
 //! the same engine (pepper as Argon2's secret `K`, associated data) as every stored hash, and the
 //! verification path accepts the RFC's Argon2d, Argon2i and Argon2id tags written as PHC strings,
 //! which is how imported hashes of each variant are checked.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use custodian_guard::hash::{HashCheck, StoredHash};
 use custodian_guard::{HashParams, Hasher, Pepper};

@@ -3,11 +3,7 @@
 //! transfer PIN is single use, attempt-capped and expires after 7 days; a PIN alone never
 //! authorizes a SIM change; the care view shows nothing until the caller is verified; the
 //! effectiveness report counts requests, refusals and fraud reports; records are kept three years.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
-mod common;
-
-use common::*;
 use custodian_db::testing::TestDb;
 use custodian_guard::{
     AttemptContext, CallerProof, CareView, Channel, Decision, GuardConfig, GuardError, LockKind,
@@ -15,6 +11,8 @@ use custodian_guard::{
     Verdict,
 };
 use custodian_vault::types::Phone;
+
+use crate::common::*;
 
 const PIN: &str = "739164";
 

@@ -3,18 +3,16 @@
 //! guesses all count; unknown accounts answer (and cost) like known ones; per-source throttling,
 //! stuffing detection that spares a shared NAT address, counters that survive a restart, and the
 //! step-up that re-enables a disabled PIN.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
-
-mod common;
 
 use std::time::Instant;
 
-use common::*;
 use custodian_db::sqlx;
 use custodian_db::testing::TestDb;
 use custodian_guard::{
     EventKind, EventQuery, HashParams, NoticeKind, SecretKind, StepUpPurpose, Verdict,
 };
+
+use crate::common::*;
 
 const OWNER_PIN: &str = "739164";
 
@@ -199,7 +197,7 @@ fn median(v: &mut [f64]) -> f64 {
 async fn unknown_and_known_accounts_take_the_same_time(t: &TestDb) {
     let mut cfg = config();
     cfg.hash = HashParams::new(2048, 2, 1).unwrap();
-    let h = harness_with(t, cfg).await;
+    let h = harness_alone(t, cfg).await;
     let n = 31;
     for i in 0..n {
         let a = acct(&format!("ACCT-T{i}"));
@@ -413,6 +411,7 @@ async fn counters_survive_a_restart(t: &TestDb) {
         );
     }
     // A new process: nothing in memory, the database still says locked.
+    drop(h);
     let h2 = harness(t).await;
     assert_eq!(
         pin(&h2, &a, OWNER_PIN, &from_ip(&loopback(50))).await,
@@ -521,6 +520,47 @@ async fn stale_and_imported_hashes_are_upgraded(t: &TestDb) {
     );
 }
 
+/// Regression test: refused attempts were counted in memory and reached the database only when
+/// `events()` was called (and a flush under way was not waited for), so a flood's counts could
+/// be missing from a query or lost at exit.
+async fn refused_attempts_are_stored_within_a_second_and_at_shutdown(t: &TestDb) {
+    let h = harness(t).await;
+    let a = acct("ACCT-FLOOD");
+    h.guard
+        .set_secret(&a, SecretKind::Pin, &secret(OWNER_PIN))
+        .await
+        .unwrap();
+    let stored = || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM guard_events \
+             WHERE account_id = 'ACCT-FLOOD' AND kind = 'verify' AND outcome = 'locked'",
+        )
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+        n
+    };
+    for i in 0..207u32 {
+        pin(&h, &a, "482915", &from_ip(&loopback(i))).await;
+    }
+    assert_eq!(
+        stored().await,
+        0,
+        "refusals are batched, not written one by one"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    assert_eq!(
+        stored().await,
+        200,
+        "written in the background within a second"
+    );
+    for i in 0..5u32 {
+        pin(&h, &a, "482915", &from_ip(&loopback(1_000 + i))).await;
+    }
+    h.guard.shutdown().await.unwrap();
+    assert_eq!(stored().await, 205, "written at shutdown");
+}
+
 custodian_db::backend_tests!(
     brute_force_is_capped_and_the_owner_gets_in,
     parallel_wrong_guesses_all_count,
@@ -531,4 +571,5 @@ custodian_db::backend_tests!(
     counters_survive_a_restart,
     a_disabled_pin_needs_a_step_up,
     stale_and_imported_hashes_are_upgraded,
+    refused_attempts_are_stored_within_a_second_and_at_shutdown,
 );

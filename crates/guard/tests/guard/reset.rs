@@ -1,20 +1,18 @@
 //! Forced resets on both backends: 100,000 accounts are marked compromised and handed reset
 //! codes, their old PINs stop working at once, a code sets a new PIN (not the old one), and an
 //! interrupted reset resumes without handing anyone two live codes.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
-
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::*;
 use custodian_db::sqlx;
 use custodian_db::testing::TestDb;
 use custodian_guard::{
     AccountId, GuardError, HashParams, Hasher, ImportRecord, Notice, NoticeKind, Notifier,
     NotifyFuture, OneTimeCode, ResetKinds, ResetPlan, SecretKind, Verdict, WeakReason,
 };
+
+use crate::common::*;
 
 const OLD_PIN: &str = "739164";
 
