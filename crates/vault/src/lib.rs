@@ -30,8 +30,8 @@ mod write;
 
 pub use keyring::Keyring;
 pub use read::{
-    FieldValue, Lookup, PersonRef, PersonSummary, PersonView, ReadRequest, Reader, Searcher,
-    Shredder,
+    FieldValue, Lookup, MAX_BATCH_READ, PersonRef, PersonSummary, PersonView, ReadRequest, Reader,
+    Searcher, Shredder,
 };
 pub use record::{CanonicalRecord, ExternalId, Field};
 pub use service::{DEFAULT_TENANT, RequestContext, Vault, VaultError};

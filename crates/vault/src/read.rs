@@ -116,22 +116,85 @@ fn summary(p: &StoredPerson) -> PersonSummary {
 /// Reading people. Obtained from [`crate::Vault::reader`].
 pub struct Reader<'a>(pub(crate) Cap<'a>);
 
+/// The most people one [`Reader::get_many`] call reads.
+pub const MAX_BATCH_READ: usize = 1_000;
+
 impl Reader<'_> {
     /// One person, masked by policy, with the requested fields revealed.
     pub async fn get(&self, who: &PersonRef, req: &ReadRequest) -> Result<PersonView, VaultError> {
         let cap = self.0;
-        let role = cap.principal.role.name();
-        let policy = &cap.vault.inner.policy;
-        for f in &req.reveal {
-            policy.check_reveal(role, f.as_str(), req.purpose.as_deref())?;
-        }
-        let key = match who {
-            PersonRef::External(e) => PersonKey::External(e),
-            PersonRef::Public(p) => PersonKey::Public(p),
-        };
-        let p = store::load_one(cap.db(), &key)
+        self.check(req)?;
+        let p = store::load_one(cap.db(), &person_key(who))
             .await?
             .ok_or(VaultError::NotFound)?;
+        let (view, touched) = self.open(&p, req)?;
+        self.log(req, &touched, &[p.id]).await?;
+        Ok(view)
+    }
+
+    /// Many people at once, each with its own result (an unknown id does not fail the others),
+    /// logged as one access-log entry naming every person read. At most [`MAX_BATCH_READ`].
+    pub async fn get_many(
+        &self,
+        who: &[PersonRef],
+        req: &ReadRequest,
+    ) -> Result<Vec<Result<PersonView, VaultError>>, VaultError> {
+        let cap = self.0;
+        if who.len() > MAX_BATCH_READ {
+            return Err(VaultError::Invalid(format!(
+                "at most {MAX_BATCH_READ} people per batch read"
+            )));
+        }
+        self.check(req)?;
+        let mut out = Vec::with_capacity(who.len());
+        let mut touched: Vec<&'static str> = Vec::new();
+        let mut ids = Vec::new();
+        for w in who {
+            let Some(p) = store::load_one(cap.db(), &person_key(w)).await? else {
+                out.push(Err(VaultError::NotFound));
+                continue;
+            };
+            match self.open(&p, req) {
+                Ok((view, t)) => {
+                    for f in t {
+                        if !touched.contains(&f) {
+                            touched.push(f);
+                        }
+                    }
+                    ids.push(p.id);
+                    out.push(Ok(view));
+                }
+                Err(e) => out.push(Err(e)),
+            }
+        }
+        if !ids.is_empty() {
+            self.log(req, &touched, &ids).await?;
+        }
+        Ok(out)
+    }
+
+    /// Refuses a reveal the role may not make (or one without a purpose).
+    fn check(&self, req: &ReadRequest) -> Result<(), VaultError> {
+        let cap = self.0;
+        let role = cap.principal.role.name();
+        for f in &req.reveal {
+            cap.vault
+                .inner
+                .policy
+                .check_reveal(role, f.as_str(), req.purpose.as_deref())?;
+        }
+        Ok(())
+    }
+
+    /// Decrypts what the policy lets the role see; returns the view and the fields opened.
+    fn open(
+        &self,
+        p: &StoredPerson,
+        req: &ReadRequest,
+    ) -> Result<(PersonView, Vec<&'static str>), VaultError> {
+        let cap = self.0;
+        let role = cap.principal.role.name();
+        let policy = &cap.vault.inner.policy;
         let mut view = PersonView {
             id: hex::encode(p.public_id),
             row_id: p.id,
@@ -143,9 +206,9 @@ impl Reader<'_> {
             shredded_at: p.shredded_at,
             fields: Vec::new(),
         };
-        let mut touched: Vec<&str> = Vec::new();
+        let mut touched = Vec::new();
         if p.shredded_at.is_none() {
-            let dk = unwrap_key(cap, &p)?;
+            let dk = unwrap_key(cap, p)?;
             let cipher = FieldCipher::new(&dk, p.key_version);
             for f in Field::ALL {
                 let disp = policy.disposition(role, f.as_str());
@@ -168,6 +231,16 @@ impl Reader<'_> {
                 view.fields.push((f, value));
             }
         }
+        Ok((view, touched))
+    }
+
+    async fn log(
+        &self,
+        req: &ReadRequest,
+        touched: &[&str],
+        ids: &[i64],
+    ) -> Result<(), VaultError> {
+        let cap = self.0;
         let action = if req.reveal.is_empty() {
             Action::Read
         } else {
@@ -178,12 +251,19 @@ impl Reader<'_> {
             &mut tx,
             action,
             req.purpose.as_deref().unwrap_or(""),
-            &touched,
-            &[p.id],
+            touched,
+            ids,
         )
         .await?;
         tx.commit().await?;
-        Ok(view)
+        Ok(())
+    }
+}
+
+fn person_key(who: &PersonRef) -> PersonKey<'_> {
+    match who {
+        PersonRef::External(e) => PersonKey::External(e),
+        PersonRef::Public(p) => PersonKey::Public(p),
     }
 }
 
@@ -237,14 +317,25 @@ impl Searcher<'_> {
             return Ok(vec![None; normalized.len()]);
         };
         let ix = cap.keys().indexer(field, *v, *root)?;
-        let mut out = Vec::with_capacity(normalized.len());
-        let mut all = Vec::new();
-        for n in normalized {
-            let ids =
-                store::lookup_bidx(cap.db(), field, *v, &truncate(ix.index(n.as_bytes()))).await?;
-            all.extend_from_slice(&ids);
-            out.push((!ids.is_empty()).then_some(ids));
+        let digests: Vec<Vec<u8>> = normalized
+            .iter()
+            .map(|n| truncate(ix.index(n.as_bytes())))
+            .collect();
+        let mut unique = digests.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        let mut by_digest: std::collections::HashMap<Vec<u8>, Vec<i64>> =
+            std::collections::HashMap::with_capacity(unique.len());
+        for (d, id) in store::lookup_bidx_many(cap.db(), field, *v, &unique).await? {
+            by_digest.entry(d).or_default().push(id);
         }
+        let mut all: Vec<i64> = by_digest.values().flatten().copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        let out = digests
+            .iter()
+            .map(|d| by_digest.get(d).cloned())
+            .collect::<Vec<_>>();
         let mut tx = cap.db().pool().begin().await?;
         cap.log(&mut tx, Action::Search, "", &[field.as_str()], &all)
             .await?;

@@ -283,6 +283,35 @@ pub(crate) async fn lookup_bidx(
     rows.iter().map(|r| Ok(r.try_get::<i64, _>(0)?)).collect()
 }
 
+/// Every `(digest, person_id)` pair for many digests of one field and index version, one
+/// query per chunk of digests (the breach engine resolves whole exposed files at once).
+pub(crate) async fn lookup_bidx_many(
+    db: &Database,
+    field: Field,
+    version: u32,
+    digests: &[Vec<u8>],
+) -> Result<Vec<(Vec<u8>, i64)>, DbError> {
+    let mut out = Vec::new();
+    let chunk_len = db.dialect().max_params().saturating_sub(2).clamp(1, 900);
+    for chunk in digests.chunks(chunk_len) {
+        let placeholders: Vec<String> = (3..chunk.len() + 3).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT digest, person_id FROM vault_bidx WHERE field = $1 AND version = $2 AND digest IN ({}) ORDER BY person_id",
+            placeholders.join(",")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(field.index() as i64)
+            .bind(i64::from(version));
+        for d in chunk {
+            q = q.bind(d.as_slice());
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            out.push((r.try_get::<Vec<u8>, _>(0)?, r.try_get::<i64, _>(1)?));
+        }
+    }
+    Ok(out)
+}
+
 /// Loads people by row id.
 pub(crate) async fn load_by_ids(db: &Database, ids: &[i64]) -> Result<Vec<StoredPerson>, DbError> {
     let mut out = Vec::with_capacity(ids.len());

@@ -2,7 +2,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failure
 
-mod ops_common;
 mod audit_log;
 mod audit_query;
 mod audit_scale;
@@ -12,6 +11,7 @@ mod crypto_known_answers;
 mod crypto_tidy;
 mod crypto_tokenize;
 mod crypto_wycheproof;
+mod ops_common;
 mod policy_file;
 mod policy_masks;
 mod vault_invariants;

@@ -497,7 +497,60 @@ async fn import_resumes_from_the_last_committed_batch(t: &TestDb) {
     assert_eq!(resumed.created + resumed.updated + resumed.unchanged, 72);
 }
 
+/// Bulk resolution (the breach engine's path) answers per value, in order: duplicates and
+/// unknown values included, across more values than one statement binds.
+async fn resolve_answers_each_value_in_order(t: &TestDb) {
+    let v = open(t).await;
+    let rows = known_rows();
+    import(&v, &write_csv(t.dir.path(), &rows)).await;
+    let a = admin();
+    let ctx = RequestContext::default();
+    let s = v.searcher(&a, &ctx).unwrap();
+    let mut values: Vec<String> = Vec::new();
+    for i in 0..1_500usize {
+        values.push(match i % 3 {
+            0 => rows[i % rows.len()][1].replace('-', ""),
+            1 => format!("9{i:08}"),
+            _ => rows[(i * 7) % rows.len()][1].replace('-', ""),
+        });
+    }
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    let hits = s.resolve(Field::Ssn, &refs).await.unwrap();
+    assert_eq!(hits.len(), values.len());
+    let mut expected = std::collections::HashMap::new();
+    for (n, (value, hit)) in values.iter().zip(&hits).enumerate() {
+        if value.starts_with('9') {
+            assert!(hit.is_none(), "unknown value {value} resolved");
+            continue;
+        }
+        let ids = hit.as_ref().expect("known value resolves");
+        assert_eq!(ids.len(), 1);
+        if n % 25 == 0 {
+            let single = s
+                .find(&Lookup {
+                    field: Field::Ssn,
+                    normalized: value,
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                single[0].row_id, ids[0],
+                "resolve and find agree for {value}"
+            );
+        }
+        // The same value always maps to the same person; different values to different people.
+        if let Some(prev) = expected.insert(value.clone(), ids[0]) {
+            assert_eq!(prev, ids[0]);
+        }
+    }
+    let mut people: Vec<i64> = expected.values().copied().collect();
+    people.sort_unstable();
+    people.dedup();
+    assert_eq!(people.len(), expected.len());
+}
+
 custodian_db::backend_tests!(
+    resolve_answers_each_value_in_order,
     import_leaves_no_plaintext_at_rest,
     ciphertexts_are_bound_to_person_and_field,
     roles_without_reveal_never_get_full_values,

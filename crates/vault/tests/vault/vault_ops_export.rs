@@ -7,12 +7,11 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
+use crate::ops_common::{Known, admin, ctx, import, known, log_entries, open, principal};
 use custodian_db::testing::TestDb;
 use custodian_vault::export::{ExportKey, ExportKeyName, ExportOptions, ExternalIds};
 use custodian_vault::record::{COLUMNS, parse_row};
 use custodian_vault::{Field, PersonRef, Vault};
-use crate::ops_common::{Known, admin, ctx, import, known, log_entries, open, principal};
 
 async fn export(
     v: &Vault,

@@ -7,13 +7,12 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
+use crate::ops_common::{Known, admin, ctx, import, known, log_entries, open, principal};
 use custodian_db::testing::TestDb;
 use custodian_vault::retention::{
     RetentionMode, RetentionOptions, RetentionReport, RetentionRules,
 };
 use custodian_vault::{AccountKind, Field, Lookup, PersonRef, ReadRequest, Vault};
-use crate::ops_common::{Known, admin, ctx, import, known, log_entries, open, principal};
 
 const DAY: i64 = 86_400;
 

@@ -7,13 +7,12 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
+use crate::ops_common::{Known, admin, ctx, import, known, log_entries, open, principal, reopen};
 use custodian_db::testing::TestDb;
 use custodian_vault::rotate::{JobStatus, RotateMode, RotateOptions, RotationStart, VersionRows};
 use custodian_vault::{
     Field, FieldValue, Lookup, PersonRef, ReadRequest, Vault, record::normalize,
 };
-use crate::ops_common::{Known, admin, ctx, import, known, log_entries, open, principal, reopen};
 
 /// Reveals every person's SSN and checks it against the source; searches a few by SSN and IMEI.
 async fn assert_all_readable(v: &Vault, people: &[Known]) {

@@ -26,6 +26,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/people", post(create))
         .route("/v1/people/search", post(search))
+        .route("/v1/people/read", post(read_many))
         .route(
             "/v1/people/import",
             post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
@@ -35,9 +36,10 @@ pub(super) fn routes() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create, read, search, shred, import),
+    paths(create, read, read_many, search, shred, import),
     components(schemas(
-        PersonIn, ItemResult, PersonOut, FieldOut, SearchIn, SearchHit, ImportOut
+        PersonIn, ItemResult, PersonOut, FieldOut, SearchIn, SearchHit, ImportOut, ReadManyIn,
+        ReadItem
     ))
 )]
 pub(super) struct Doc;
@@ -137,6 +139,31 @@ struct ReadQuery {
     reveal: Option<String>,
     /// Why the values are needed (required with `reveal`).
     purpose: Option<String>,
+}
+
+/// A batch read: many people, the same reveal and purpose for each.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ReadManyIn {
+    /// Opaque ids (32 hex) or external ids; at most 1,000.
+    ids: Vec<String>,
+    /// Fields to reveal in full (the role must allow each).
+    #[serde(default)]
+    reveal: Vec<String>,
+    /// Why the values are needed (required with `reveal`).
+    purpose: Option<String>,
+}
+
+/// One person of a batch read: the person, or why not.
+#[derive(Serialize, ToSchema)]
+struct ReadItem {
+    index: usize,
+    /// `ok`, `not_found` or `error`.
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    person: Option<PersonOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 /// An exact-match search on one indexed field.
@@ -330,7 +357,11 @@ async fn read(
             },
         )
         .await?;
-    Ok(Json(PersonOut {
+    Ok(Json(person_out(view)))
+}
+
+fn person_out(view: custodian_vault::PersonView) -> PersonOut {
+    PersonOut {
         id: view.id,
         external_id: view.external_id,
         account_kind: view.account_kind,
@@ -352,7 +383,77 @@ async fn read(
                 },
             })
             .collect(),
-    }))
+    }
+}
+
+/// Read many people in one call, each with its own result (an unknown id does not fail the
+/// batch); one access-log entry names everyone read. Needs `people.read`.
+#[utoipa::path(post, path = "/v1/people/read", tag = "vault", security(("api_key" = [])), request_body = ReadManyIn,
+    responses((status = 200, body = [ReadItem]), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn read_many(
+    caller: Caller,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ReadManyIn>,
+) -> Result<Json<Vec<ReadItem>>, ApiError> {
+    caller.require("people.read")?;
+    if body.ids.len() > custodian_vault::MAX_BATCH_READ {
+        return Err(ApiError::invalid(
+            "ids",
+            format!(
+                "at most {} people per batch read",
+                custodian_vault::MAX_BATCH_READ
+            ),
+        ));
+    }
+    let mut reveal = Vec::new();
+    for name in &body.reveal {
+        reveal.push(
+            Field::parse(name)
+                .ok_or_else(|| ApiError::invalid("reveal", format!("unknown field `{name}`")))?,
+        );
+    }
+    let refs: Vec<PersonRef> = body.ids.iter().map(|i| PersonRef::parse(i)).collect();
+    let c = ctx(&headers);
+    let results = vault(&s)?
+        .reader(&caller.0, &c)?
+        .get_many(
+            &refs,
+            &ReadRequest {
+                reveal,
+                purpose: body.purpose,
+            },
+        )
+        .await?;
+    Ok(Json(
+        results
+            .into_iter()
+            .enumerate()
+            .map(|(index, r)| match r {
+                Ok(view) => ReadItem {
+                    index,
+                    status: "ok",
+                    person: Some(person_out(view)),
+                    error: None,
+                },
+                Err(VaultError::NotFound) => ReadItem {
+                    index,
+                    status: "not_found",
+                    person: None,
+                    error: Some("no person with that id".into()),
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "batch read item failed");
+                    ReadItem {
+                        index,
+                        status: "error",
+                        person: None,
+                        error: Some("this person could not be read".into()),
+                    }
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// Find people by an exact identifier, without decrypting anything. Needs `people.search`.

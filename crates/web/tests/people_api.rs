@@ -1,0 +1,315 @@
+//! `/v1/people` through `Router::oneshot` on both backends: batch create with per-item results
+//! (one bad record rejected by name and field, the rest stored), masked reads by role, reveal
+//! only with a purpose and a role that may, batch reads with per-item results, search by blind
+//! index, shred, and the access log naming every person each call read.
+
+// Test code: a broken fixture should panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use custodian_auth::{AuthService, SecretSealer};
+use custodian_breach::BreachService;
+use custodian_breach::obligations::RuleBook;
+use custodian_db::testing::TestDb;
+use custodian_db::{Clock, ManualClock, Timestamp};
+use custodian_vault::policy::Policy;
+use custodian_vault::{DEFAULT_TENANT, FileKeyProvider, KeyCacheConfig, Keyring, Vault};
+use custodian_web::{AppState, RouterLimits, router};
+use http_body_util::BodyExt;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct XorSealer;
+
+impl SecretSealer for XorSealer {
+    fn seal(&self, _: &str, p: &[u8]) -> Vec<u8> {
+        p.iter().map(|b| b ^ 0x5A).collect()
+    }
+    fn open(&self, c: &str, s: &[u8]) -> Option<Vec<u8>> {
+        Some(self.seal(c, s))
+    }
+}
+
+async fn app(t: &TestDb) -> (axum::Router, AuthService, ManualClock) {
+    let components = vec![
+        custodian_auth::COMPONENT,
+        custodian_vault::COMPONENT,
+        custodian_breach::COMPONENT,
+    ];
+    t.db.migrate(&components).await.unwrap();
+    let manual = ManualClock::new(Timestamp(1_755_691_200_000_000));
+    let clock: Arc<dyn Clock> = Arc::new(manual.clone());
+    let auth = AuthService::new(t.db.clone(), clock.clone(), Arc::new(XorSealer));
+    let provider = Arc::new(FileKeyProvider::open(t.dir.path()).unwrap());
+    let keys = Keyring::new(provider, DEFAULT_TENANT, KeyCacheConfig::default());
+    let vault = Vault::open(t.db.clone(), keys, Policy::default(), clock.clone())
+        .await
+        .unwrap();
+    let mut state = AppState::new(
+        t.db.clone(),
+        auth.clone(),
+        clock.clone(),
+        components,
+        "Acme Mobile",
+    );
+    state.breach = Some(BreachService::new(
+        vault.clone(),
+        clock,
+        RuleBook::shipped().unwrap(),
+    ));
+    state.vault = Some(vault);
+    let app = router(
+        state,
+        RouterLimits {
+            max_body_bytes: 1 << 20,
+        },
+    )
+    .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    (app, auth, manual)
+}
+
+async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let ctype = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, ctype, body)
+}
+
+fn req(method: &str, path: &str, key: &str, body: Option<Value>) -> Request<Body> {
+    let b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {key}"));
+    match body {
+        Some(v) => b
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(v.to_string()))
+            .unwrap(),
+        None => b.body(Body::empty()).unwrap(),
+    }
+}
+
+fn json_of(body: &[u8]) -> Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
+}
+
+fn person(i: usize) -> Value {
+    json!({"external_id": format!("P{i}"), "account_kind": "postpaid", "first_name": "Ana",
+           "last_name": "Diaz", "state": "CA", "dob": "1980-02-03",
+           "ssn": format!("41{i}-45-6789"), "phone": format!("+1415555{:04}", 200 + i)})
+}
+
+async fn people_over_http(t: &TestDb) {
+    let (app, auth, _) = app(t).await;
+    let key = |name: &'static str, role: &'static str| {
+        let auth = auth.clone();
+        async move {
+            auth.create_api_key(name, role, "", None)
+                .await
+                .unwrap()
+                .secret
+                .expose_secret()
+                .to_owned()
+        }
+    };
+    let (admin, agent, analyst) = (
+        key("ops", "admin").await,
+        key("care", "agent").await,
+        key("ana", "analyst").await,
+    );
+
+    // A batch with one bad record: per-item results, the others stored.
+    let mut batch: Vec<Value> = (0..5).map(person).collect();
+    batch[2]["ssn"] = json!("000-12-3456");
+    let (s, _, b) = call(&app, req("POST", "/v1/people", &admin, Some(json!(batch)))).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let items = json_of(&b);
+    let items = items.as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    for (i, it) in items.iter().enumerate() {
+        assert_eq!(it["index"], i);
+        if i == 2 {
+            assert_eq!(it["status"], "rejected");
+            assert_eq!(it["field"], "ssn");
+            // The error never echoes the value.
+            assert!(!it.to_string().contains("000-12-3456"), "{it}");
+        } else {
+            assert_eq!(it["status"], "created", "{it}");
+        }
+    }
+
+    // The analyst role may not read people at all; the agent reads masked.
+    let (s, _, _) = call(&app, req("GET", "/v1/people/P1", &analyst, None)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, b) = call(&app, req("GET", "/v1/people/P1", &agent, None)).await;
+    assert_eq!(s, StatusCode::OK);
+    let body = String::from_utf8_lossy(&b).into_owned();
+    assert!(
+        !body.contains("411-45-6789") && !body.contains("411456789"),
+        "{body}"
+    );
+    assert!(body.contains("6789"), "last four shown masked: {body}");
+    // The agent may not reveal an SSN; the admin may, with a purpose only.
+    let (s, _, _) = call(
+        &app,
+        req(
+            "GET",
+            "/v1/people/P1?reveal=ssn&purpose=fraud%20case%2012",
+            &agent,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = call(&app, req("GET", "/v1/people/P1?reveal=ssn", &admin, None)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, b) = call(
+        &app,
+        req(
+            "GET",
+            "/v1/people/P1?reveal=ssn&purpose=fraud%20case%2012",
+            &admin,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8_lossy(&b).into_owned();
+    assert!(
+        text.contains("411-45-6789") || text.contains("411456789"),
+        "revealed in full: {text}"
+    );
+
+    // Batch read: per-item results, an unknown id does not fail the batch.
+    let ids = json!({"ids": ["P0", "nobody", "P3", "P2"]});
+    let (s, _, b) = call(&app, req("POST", "/v1/people/read", &agent, Some(ids))).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let got = json_of(&b);
+    let got = got.as_array().unwrap();
+    let statuses: Vec<&str> = got.iter().map(|i| i["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["ok", "not_found", "ok", "not_found"]);
+    assert_eq!(got[2]["person"]["external_id"], "P3");
+    assert!(!got[2].to_string().contains("413-45-6789"));
+    // A batch reveal follows the same rules as a single one.
+    let reveal = json!({"ids": ["P0", "P3"], "reveal": ["ssn"], "purpose": "fraud case 12"});
+    let (s, _, _) = call(
+        &app,
+        req("POST", "/v1/people/read", &agent, Some(reveal.clone())),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, b) = call(&app, req("POST", "/v1/people/read", &admin, Some(reveal))).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8_lossy(&b);
+    assert!(
+        text.contains("410456789") && text.contains("413456789"),
+        "{text}"
+    );
+    // Too many ids and unknown fields are refused at the edge.
+    let many: Vec<String> = (0..1_001).map(|i| format!("X{i}")).collect();
+    let (s, _, b) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/people/read",
+            &agent,
+            Some(json!({"ids": many})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(&b)["error"]["field"], "ids");
+    let (s, _, b) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/people/read",
+            &admin,
+            Some(json!({"ids": ["P0"], "reveal": ["pin"], "purpose": "fraud case 12"})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+
+    // Search by blind index finds who, never what.
+    let (s, _, b) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/people/search",
+            &agent,
+            Some(json!({"field": "ssn", "value": "414-45-6789"})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let hits = json_of(&b);
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert_eq!(hits[0]["external_id"], "P4");
+    assert!(!String::from_utf8_lossy(&b).contains("6789"));
+
+    // Every read is in the access log under its principal: the batch read names both people.
+    let read = custodian_vault::audit::people_read_by(
+        &t.db,
+        "care",
+        custodian_db::Timestamp(0),
+        custodian_db::Timestamp(i64::MAX),
+    )
+    .await
+    .unwrap();
+    let mut who: Vec<i64> = read.iter().map(|r| r.person_id).collect();
+    who.dedup();
+    // P1 read alone, P0 and P3 in the batch, P4 found by the search: four people, and the
+    // refused reveals and the unknown id logged nobody.
+    assert_eq!(who.len(), 4, "{who:?}");
+
+    // Shred: the person is gone but the tombstone answers 410 on reveal-free reads.
+    let (s, _, _) = call(
+        &app,
+        req(
+            "DELETE",
+            "/v1/people/P4?purpose=erasure%20request%207",
+            &admin,
+            None,
+        ),
+    )
+    .await;
+    assert!(s.is_success(), "{s}");
+    let (s, _, b) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/people/search",
+            &agent,
+            Some(json!({"field": "ssn", "value": "414-45-6789"})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(json_of(&b).as_array().unwrap().len(), 0);
+}
+
+custodian_db::backend_tests!(people_over_http);
