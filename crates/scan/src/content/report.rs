@@ -45,6 +45,43 @@ impl ScanReport {
             .filter(move |f| f.category() == category)
     }
 
+    /// Adds another scan's results (of more paths, or of git history) to this one: findings of
+    /// the same value are joined into one with every location, counts and times add up.
+    pub fn merge(&mut self, other: ScanReport) {
+        let mut by_fp: HashMap<String, usize> = self
+            .findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.fingerprint.clone(), i))
+            .collect();
+        for f in other.findings {
+            match by_fp.get(&f.fingerprint) {
+                Some(&i) => {
+                    let mine = &mut self.findings[i];
+                    mine.confidence = mine.confidence.max(f.confidence);
+                    mine.locations.extend(f.locations);
+                    mine.locations.sort();
+                    mine.locations.dedup();
+                }
+                None => {
+                    by_fp.insert(f.fingerprint.clone(), self.findings.len());
+                    self.findings.push(f);
+                }
+            }
+        }
+        self.findings.sort_by(|a, b| {
+            (a.category, &a.rule_id, &a.fingerprint).cmp(&(b.category, &b.rule_id, &b.fingerprint))
+        });
+        self.file_summaries.extend(other.file_summaries);
+        self.files_scanned += other.files_scanned;
+        self.bytes_scanned += other.bytes_scanned;
+        self.files_skipped_binary += other.files_skipped_binary;
+        self.files_skipped_allowlisted += other.files_skipped_allowlisted;
+        self.findings_baselined += other.findings_baselined;
+        self.errors.extend(other.errors);
+        self.elapsed += other.elapsed;
+    }
+
     /// The summary for a location label (`path`, `path!member`).
     pub fn summary_for(&self, location: &str) -> Option<&FileSummary> {
         self.file_summaries

@@ -2,18 +2,14 @@
 //! auth), Redis (no password) and MariaDB (root, empty password); sshd instances this test
 //! starts on high ports; and in-test servers for a router login page (HTTP and HTTPS), telnet,
 //! FTP and Elasticsearch. Also the plain port states: closed, and open-but-silent.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
-
-#[path = "net_support.rs"]
-mod support;
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use custodian_scan::net::{NetScanReport, PortResult, PortState, Proto, Severity, scan};
-use support::*;
 use tokio::io::AsyncWriteExt;
 
 async fn scan_one(port: u16) -> (NetScanReport, PortResult) {

@@ -13,7 +13,7 @@ mod content {
 
     use custodian_scan::content::{RuleSet, ScanOptions, Scanner};
 
-    const CORPUS: &str = include_str!("../testdata/scan-fixtures/secrets.jsonl");
+    const CORPUS: &str = include_str!("../../testdata/scan-fixtures/secrets.jsonl");
 
     #[derive(Default, Clone, Copy)]
     struct Counts {

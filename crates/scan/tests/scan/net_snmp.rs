@@ -1,17 +1,13 @@
 //! The SNMP probe against a real snmpd that this test starts on a high loopback UDP port with
 //! a `public` read-only community, and the UDP closed state (ICMP port unreachable).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
-
-#[path = "net_support.rs"]
-mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use custodian_scan::net::{NetScanConfig, PortState, Proto, Severity, scan};
-use support::*;
 
 const SYS_DESCR: &str = "Custodian test edge router (OpenWrt-like)";
 

@@ -1,8 +1,7 @@
-//! Shared helpers for the network scanner's integration tests (`net_*.rs` include this file
-//! with `#[path]`): a loopback scope, a test configuration, free ports, loud skips, child
-//! processes that die with the test, and tiny in-test servers. Every address used is loopback.
-#![allow(dead_code)] // each test crate uses a subset of these helpers
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+//! Shared helpers for the network scanner's integration tests (the `net_*` modules): a
+//! loopback scope, a test configuration, free ports, loud skips, child processes that die with
+//! the test, and tiny in-test servers. Every address used is loopback.
+#![allow(dead_code)] // each test module uses a subset of these helpers
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::{Child, Command, Stdio};

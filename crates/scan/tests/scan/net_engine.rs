@@ -1,17 +1,13 @@
 //! The scan engine's guarantees: scope violations are refused before anything is sent, diffs
 //! see services appear and disappear, the rate limit holds, and running out of file
 //! descriptors slows the scan down instead of crashing it.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
-
-#[path = "net_support.rs"]
-mod support;
 
 use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::support::*;
 use custodian_scan::net::{NetScanError, PortState, Proto, Scope, ScopeError, Target, diff, scan};
-use support::*;
 use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
@@ -152,7 +148,7 @@ fn net_scan_survives_file_descriptor_exhaustion() {
         .arg("-c")
         .arg("ulimit -n 64 && exec \"$0\" --exact \"$1\" --nocapture")
         .arg(exe)
-        .arg("net_scan_survives_file_descriptor_exhaustion")
+        .arg("net_engine::net_scan_survives_file_descriptor_exhaustion")
         .env(CHILD_ENV, "1")
         .output()
         .unwrap();
