@@ -1,0 +1,556 @@
+//! `custodian notify plan|list|templates|codes|check|preview|start|pause|resume|cancel|status|send`:
+//! notification campaigns from the command line, acting as the operator's principal (its vault
+//! reads are in the access log with the campaign in the purpose). `send` runs workers until the
+//! campaign is finished, paused or cancelled; several `send` processes against one PostgreSQL
+//! database share the work.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use custodian_db::OpenMode;
+use custodian_notify::channel::{Channels, Email, EmailConfig, Letters, Security, Sms, SmsConfig};
+use custodian_notify::codes::CodeKey;
+use custodian_notify::model::{ChannelKind, parse_channels};
+use custodian_notify::template::{TemplateKey, TemplateText, builtin};
+use custodian_notify::{NewCampaign, Notify, Settings as CampaignSettings, Worker, WorkerConfig};
+use custodian_vault::crypto::BlindIndexer;
+use serde_json::json;
+
+use crate::app::App;
+use crate::config::Settings;
+
+/// `custodian notify …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum NotifyCommand {
+    /// Create a campaign from an incident's impact version and plan its audience.
+    Plan {
+        /// The campaign's name.
+        name: String,
+        /// The incident.
+        #[arg(long)]
+        incident: i64,
+        /// The impact version (default: latest).
+        #[arg(long, value_name = "N")]
+        version: Option<i64>,
+        /// Channel order, with fallback left to right.
+        #[arg(long, default_value = "email,letter")]
+        channels: String,
+        /// Campaign settings (JSON: company_name, lookup_url, max_attempts, rate_per_sec, ...).
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
+        /// Install the built-in English and Spanish templates for every channel.
+        #[arg(long)]
+        builtin_templates: bool,
+    },
+    /// List campaigns.
+    List,
+    /// Show a campaign's templates, or set one.
+    Templates {
+        /// The campaign.
+        name: String,
+        /// Set the template of this cohort (a cohort key, an account kind, or `*`).
+        #[arg(long, requires_all = ["channel", "language", "file"])]
+        cohort: Option<String>,
+        /// Its channel.
+        #[arg(long)]
+        channel: Option<String>,
+        /// Its language.
+        #[arg(long)]
+        language: Option<String>,
+        /// A file: the subject on the first line, the body after.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Install the built-in templates (en, es; every channel) for `*`.
+        #[arg(long, conflicts_with = "cohort")]
+        builtin: bool,
+    },
+    /// Identity-protection codes.
+    #[command(subcommand)]
+    Codes(CodesCommand),
+    /// Say everything that stops a campaign from starting.
+    Check {
+        /// The campaign.
+        name: String,
+    },
+    /// Render one person's notice as it would be sent.
+    Preview {
+        /// The campaign.
+        name: String,
+        /// The person (external or opaque id).
+        person: String,
+        /// The channel (default: the first of the order).
+        #[arg(long)]
+        channel: Option<String>,
+    },
+    /// Check, assign codes and start sending.
+    Start {
+        /// The campaign.
+        name: String,
+    },
+    /// Pause a running campaign.
+    Pause {
+        /// The campaign.
+        name: String,
+        /// Why.
+        #[arg(long, default_value = "paused by an operator")]
+        reason: String,
+    },
+    /// Resume a paused campaign.
+    Resume {
+        /// The campaign.
+        name: String,
+    },
+    /// Cancel a campaign.
+    Cancel {
+        /// The campaign.
+        name: String,
+        /// Why.
+        #[arg(long, default_value = "cancelled by an operator")]
+        reason: String,
+    },
+    /// Counts by state and channel, rate and time left.
+    Status {
+        /// The campaign.
+        name: String,
+        /// Refresh until the campaign stops.
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Send: run workers until the campaign is finished, paused or cancelled.
+    Send(Box<SendArgs>),
+}
+
+/// `custodian notify codes …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum CodesCommand {
+    /// Import the provider's CSV (code, engagement, enrol_by[, minor]).
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Every code in the file is a minor's code.
+        #[arg(long)]
+        minor: bool,
+    },
+}
+
+/// Where `send` delivers.
+#[derive(Debug, Args)]
+pub(crate) struct SendArgs {
+    /// The campaign.
+    pub(crate) name: String,
+    /// SMTP relay `HOST:PORT`.
+    #[arg(long, env = "CUSTODIAN_SMTP", default_value = "127.0.0.1:25")]
+    pub(crate) smtp: String,
+    /// `none`, `starttls` or `tls`.
+    #[arg(long, env = "CUSTODIAN_SMTP_SECURITY", default_value = "none")]
+    pub(crate) smtp_security: String,
+    /// SMTP user.
+    #[arg(long, env = "CUSTODIAN_SMTP_USER")]
+    pub(crate) smtp_user: Option<String>,
+    /// SMTP password.
+    #[arg(long, env = "CUSTODIAN_SMTP_PASSWORD", hide_env_values = true)]
+    pub(crate) smtp_password: Option<String>,
+    /// The From address.
+    #[arg(long, default_value = "Notices <notices@example.com>")]
+    pub(crate) from: String,
+    /// DKIM `SELECTOR:DOMAIN:KEYFILE` (RSA PKCS#1 PEM).
+    #[arg(long)]
+    pub(crate) dkim: Option<String>,
+    /// Pooled SMTP connections.
+    #[arg(long, default_value_t = 8)]
+    pub(crate) connections: u32,
+    /// The SMS gateway URL (JSON POST).
+    #[arg(long, env = "CUSTODIAN_SMS_URL")]
+    pub(crate) sms_url: Option<String>,
+    /// Where letters' print files and manifests go (default: DATA_DIR/letters).
+    #[arg(long)]
+    pub(crate) letters_dir: Option<PathBuf>,
+    /// Notices claimed at a time.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) batch: i64,
+    /// Return when nothing is due instead of waiting for retries.
+    #[arg(long)]
+    pub(crate) once: bool,
+}
+
+/// The notify service over the app's vault and breach engine; codes derive from root key 1.
+pub(crate) fn service(app: &App, s: &Settings) -> anyhow::Result<Notify> {
+    let provider = crate::keys::provider(s)?;
+    let root = provider
+        .root_key(1)
+        .context("reading root key version 1 for campaign codes")?;
+    let key = BlindIndexer::new(&root, "notify", "codes", 1).index(b"custodian-notify-codes-v1");
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(&key[..32]);
+    Ok(Notify::new(
+        app.vault.clone(),
+        app.breach.clone(),
+        app.clock.clone(),
+        CodeKey::new(bytes),
+    ))
+}
+
+pub(crate) async fn run(s: &Settings, c: NotifyCommand) -> anyhow::Result<()> {
+    let app = App::open(s, OpenMode::Existing).await?;
+    let notify = service(&app, s)?;
+    let me = super::vault::operator(&app).await?;
+    let ctx = super::vault::run_context();
+    match c {
+        NotifyCommand::Plan {
+            name,
+            incident,
+            version,
+            channels,
+            settings,
+            builtin_templates,
+        } => {
+            let cs: CampaignSettings = match settings {
+                Some(p) => serde_json::from_str(
+                    &std::fs::read_to_string(&p)
+                        .with_context(|| format!("reading {}", p.display()))?,
+                )
+                .with_context(|| format!("campaign settings {}", p.display()))?,
+                None => CampaignSettings::default(),
+            };
+            let channels = parse_channels(&channels).map_err(anyhow::Error::msg)?;
+            let progress = crate::output::Progress::new("planning", 0, s.json);
+            let c = notify
+                .create(
+                    &me,
+                    &ctx,
+                    &NewCampaign {
+                        name: name.clone(),
+                        incident,
+                        impact_version: version,
+                        channels,
+                        settings: cs,
+                    },
+                    &|n| progress.set(n),
+                )
+                .await?;
+            if builtin_templates {
+                install_builtin(&notify, &me, &name).await?;
+            }
+            let st = notify.status(&me, &name).await?;
+            if s.json {
+                crate::output::json(&serde_json::to_value(&st)?);
+            } else {
+                println!(
+                    "campaign {} (id {}) planned from incident {} impact v{}: {} people",
+                    c.name, c.id, c.incident, c.impact_version, st.recipients
+                );
+                for (ch, states) in &st.by_channel {
+                    println!("  {ch}: {}", states.values().sum::<u64>());
+                }
+            }
+        }
+        NotifyCommand::List => {
+            let cs = notify.list(&me).await?;
+            if s.json {
+                crate::output::json(&serde_json::to_value(&cs)?);
+            } else {
+                for c in cs {
+                    println!(
+                        "{:>4} {:<24} {:<10} incident {} v{} {}",
+                        c.id,
+                        c.name,
+                        c.status.as_str(),
+                        c.incident,
+                        c.impact_version,
+                        c.reason
+                    );
+                }
+            }
+        }
+        NotifyCommand::Templates {
+            name,
+            cohort,
+            channel,
+            language,
+            file,
+            builtin,
+        } => {
+            if builtin {
+                install_builtin(&notify, &me, &name).await?;
+            }
+            if let (Some(cohort), Some(channel), Some(language), Some(file)) =
+                (cohort, channel, language, file)
+            {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?;
+                let (subject, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+                let key = TemplateKey {
+                    cohort,
+                    channel: channel.parse().map_err(anyhow::Error::msg)?,
+                    language,
+                };
+                notify
+                    .set_template(
+                        &me,
+                        &name,
+                        &key,
+                        &TemplateText {
+                            subject: subject.to_owned(),
+                            body: body.to_owned(),
+                        },
+                    )
+                    .await?;
+            }
+            for (k, t) in notify.templates(&me, &name).await? {
+                println!("{k}: {} ({} bytes)", t.subject, t.body.len());
+            }
+        }
+        NotifyCommand::Codes(CodesCommand::Import { file, minor }) => {
+            let f = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
+            let codes = custodian_notify::codes::parse_csv(f, minor).map_err(anyhow::Error::msg)?;
+            let (added, dup) = notify.import_codes(&me, &codes).await?;
+            if s.json {
+                crate::output::json(&json!({"added": added, "duplicates": dup}));
+            } else {
+                println!("imported {added} codes ({dup} already present)");
+            }
+        }
+        NotifyCommand::Check { name } => {
+            let problems = notify.check(&me, &ctx, &name).await?;
+            if problems.is_empty() {
+                println!("campaign {name} may start");
+            } else {
+                for p in &problems {
+                    println!("- {p}");
+                }
+                bail!("campaign {name} cannot start ({} problems)", problems.len());
+            }
+        }
+        NotifyCommand::Preview {
+            name,
+            person,
+            channel,
+        } => {
+            let ch = channel
+                .map(|c| c.parse::<ChannelKind>())
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let (k, r, _) = notify.preview(&me, &ctx, &name, &person, ch).await?;
+            if s.json {
+                crate::output::json(
+                    &json!({"template": k.to_string(), "subject": r.subject, "body": r.body}),
+                );
+            } else {
+                println!("template {k}\nsubject: {}\n\n{}", r.subject, r.body);
+            }
+        }
+        NotifyCommand::Start { name } => {
+            let c = notify.start(&me, &ctx, &name).await?;
+            println!("campaign {} is {}", c.name, c.status);
+        }
+        NotifyCommand::Pause { name, reason } => {
+            let c = notify.pause(&me, &name, &reason).await?;
+            println!("campaign {} is {} ({})", c.name, c.status, c.reason);
+        }
+        NotifyCommand::Resume { name } => {
+            let c = notify.resume(&me, &name).await?;
+            println!("campaign {} is {}", c.name, c.status);
+        }
+        NotifyCommand::Cancel { name, reason } => {
+            let c = notify.cancel(&me, &name, &reason).await?;
+            println!("campaign {} is {} ({})", c.name, c.status, c.reason);
+        }
+        NotifyCommand::Status { name, follow } => {
+            status(&notify, &me, &name, follow, s.json).await?;
+        }
+        NotifyCommand::Send(a) => send(s, &notify, me, ctx, &a).await?,
+    }
+    Ok(())
+}
+
+async fn install_builtin(
+    notify: &Notify,
+    me: &custodian_auth::Principal,
+    name: &str,
+) -> anyhow::Result<()> {
+    for ch in ChannelKind::ALL {
+        for lang in ["en", "es"] {
+            let key = TemplateKey {
+                cohort: "*".into(),
+                channel: ch,
+                language: lang.into(),
+            };
+            notify
+                .set_template(me, name, &key, &builtin(ch, lang))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn status(
+    notify: &Notify,
+    me: &custodian_auth::Principal,
+    name: &str,
+    follow: bool,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let bar = follow.then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} {wide_msg}")
+        {
+            b.set_style(style.progress_chars("=> "));
+        }
+        b
+    });
+    loop {
+        let st = notify.status(me, name).await?;
+        if let Some(b) = &bar {
+            b.set_length(st.open + st.done);
+            b.set_position(st.done);
+            b.set_message(st.campaign.status.to_string());
+        }
+        let running = st.campaign.status == custodian_notify::CampaignStatus::Running;
+        if !follow || !running {
+            if let Some(b) = &bar {
+                b.finish_and_clear();
+            }
+            if as_json {
+                crate::output::json(&serde_json::to_value(&st)?);
+            } else {
+                let c = &st.campaign;
+                println!(
+                    "campaign {} ({}): {}{}",
+                    c.name,
+                    c.id,
+                    c.status,
+                    if c.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — {}", c.reason)
+                    }
+                );
+                println!(
+                    "  recipients {}, notices open {}, done {}",
+                    st.recipients, st.open, st.done
+                );
+                for (ch, states) in &st.by_channel {
+                    let parts: Vec<String> =
+                        states.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                    println!("  {ch:<7} {}", parts.join(", "));
+                }
+                println!(
+                    "  rate {:.1}/s over the last minute{}",
+                    st.rate_per_sec,
+                    st.eta_secs
+                        .map(|e| format!(", about {e} s left"))
+                        .unwrap_or_default()
+                );
+                println!(
+                    "  identity-protection codes: {} assigned; {} adult and {} minor free",
+                    st.codes_assigned, st.codes_free_adult, st.codes_free_minor
+                );
+            }
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn channels(s: &Settings, a: &SendArgs, owner: &str) -> anyhow::Result<Channels> {
+    let (host, port) = a
+        .smtp
+        .rsplit_once(':')
+        .context("--smtp must be HOST:PORT")?;
+    let security = match a.smtp_security.as_str() {
+        "none" => Security::None,
+        "starttls" => Security::Starttls,
+        "tls" => Security::Tls,
+        other => bail!("--smtp-security `{other}`: expected none, starttls or tls"),
+    };
+    let dkim = match &a.dkim {
+        Some(d) => {
+            let mut parts = d.splitn(3, ':');
+            let (Some(sel), Some(dom), Some(file)) = (parts.next(), parts.next(), parts.next())
+            else {
+                bail!("--dkim must be SELECTOR:DOMAIN:KEYFILE");
+            };
+            let pem = std::fs::read_to_string(file)
+                .with_context(|| format!("reading DKIM key {file}"))?;
+            Some((sel.to_owned(), dom.to_owned(), pem))
+        }
+        None => None,
+    };
+    let domain = a
+        .from
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').to_owned())
+        .unwrap_or_else(|| "localhost".into());
+    let email = Email::new(&EmailConfig {
+        host: host.to_owned(),
+        port: port.parse().context("--smtp port")?,
+        security,
+        username: a.smtp_user.clone(),
+        password: a.smtp_password.clone(),
+        from: a.from.clone(),
+        message_id_domain: domain,
+        dkim,
+        connections: a.connections,
+        timeout_secs: 30,
+    })
+    .map_err(anyhow::Error::msg)?;
+    let sms = match &a.sms_url {
+        Some(u) => Some(
+            Sms::new(SmsConfig {
+                url: u.clone(),
+                token: std::env::var("CUSTODIAN_SMS_TOKEN").ok(),
+            })
+            .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
+    let dir = a
+        .letters_dir
+        .clone()
+        .unwrap_or_else(|| s.data_dir.join("letters"));
+    Ok(Channels {
+        email: Some(email),
+        sms,
+        letters: Some(Letters::new(dir, owner)),
+    })
+}
+
+async fn send(
+    s: &Settings,
+    notify: &Notify,
+    me: custodian_auth::Principal,
+    ctx: custodian_vault::RequestContext,
+    a: &SendArgs,
+) -> anyhow::Result<()> {
+    let cfg = WorkerConfig {
+        batch: a.batch.max(1),
+        stop_when_idle: a.once,
+        ..WorkerConfig::default()
+    };
+    let owner = cfg.owner.clone();
+    let w = Arc::new(Worker::new(
+        notify.clone(),
+        me,
+        ctx,
+        channels(s, a, &owner)?,
+        cfg,
+    ));
+    let outcome = w.run(&a.name).await?;
+    let st = w.stats.lock().map(|g| g.clone()).unwrap_or_default();
+    if s.json {
+        crate::output::json(
+            &json!({"outcome": format!("{outcome:?}"), "sent": st.sent, "soft": st.soft, "hard": st.hard, "lost_claims": st.lost}),
+        );
+    } else {
+        println!(
+            "{owner}: {outcome:?}; sent {}, soft failures {}, hard failures {}, lost claims {}",
+            st.sent, st.soft, st.hard, st.lost
+        );
+    }
+    Ok(())
+}

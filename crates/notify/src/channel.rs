@@ -1,0 +1,355 @@
+//! The channels. E-mail goes over SMTP with lettre (plain, STARTTLS or TLS over rustls; optional
+//! authentication; optional DKIM signing; a `Message-ID` per notice derived from its idempotency
+//! key, and the key itself in an `X-Idempotency-Key` header). SMS goes to an HTTP gateway as a
+//! JSON POST carrying the key (body field and `Idempotency-Key` header). Letters are appended to
+//! a print file per worker (plain text, one notice per page, pages separated by form feeds — no
+//! PDF library is in the tree, so print files are text the print vendor's composition step
+//! takes) with a CSV mailing manifest beside it (`idempotency_key,name,street,city_state_zip`)
+//! so the vendor can drop a duplicate page a killed worker left behind.
+//!
+//! A send ends [`SendResult::Sent`], [`SendResult::Soft`] (retry later: a 4xx SMTP reply, a
+//! connection failure, a 5xx from the gateway) or [`SendResult::Hard`] (a permanent 5xx SMTP
+//! reply, a 4xx from the gateway, no address).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::service::Contact;
+use crate::template::Rendered;
+
+/// How a send ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendResult {
+    /// Accepted; the channel's message id.
+    Sent(String),
+    /// A temporary failure, worth retrying.
+    Soft(String),
+    /// A permanent failure (bounce); the address goes on the suppression list.
+    Hard(String),
+}
+
+/// SMTP transport security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// No TLS (loopback relays and tests only).
+    #[default]
+    None,
+    /// STARTTLS, required.
+    Starttls,
+    /// TLS from the first byte (SMTPS, port 465).
+    Tls,
+}
+
+/// E-mail settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailConfig {
+    /// The relay's host.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// Transport security.
+    pub security: Security,
+    /// SMTP user, if the relay authenticates.
+    pub username: Option<String>,
+    /// SMTP password.
+    pub password: Option<String>,
+    /// The From address (`Name <addr>` or `addr`).
+    pub from: String,
+    /// The domain of Message-IDs.
+    pub message_id_domain: String,
+    /// DKIM: selector, signing domain and RSA private key (PKCS#1 PEM).
+    pub dkim: Option<(String, String, String)>,
+    /// Pooled SMTP connections.
+    pub connections: u32,
+    /// Seconds before an SMTP command times out.
+    pub timeout_secs: u64,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            host: "127.0.0.1".into(),
+            port: 25,
+            security: Security::None,
+            username: None,
+            password: None,
+            from: "Notices <notices@example.com>".into(),
+            message_id_domain: "example.com".into(),
+            dkim: None,
+            connections: 8,
+            timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct IdempotencyKey(String);
+
+impl Header for IdempotencyKey {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Idempotency-Key")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(IdempotencyKey(s.to_owned()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// The e-mail sender.
+pub struct Email {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    domain: String,
+    dkim: Option<lettre::message::dkim::DkimConfig>,
+}
+
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Email").finish_non_exhaustive()
+    }
+}
+
+impl Email {
+    /// Builds the transport (connections open lazily).
+    pub fn new(c: &EmailConfig) -> Result<Email, String> {
+        let mut b = match c.security {
+            Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host),
+            Security::Starttls | Security::Tls => {
+                let params = TlsParameters::new(c.host.clone()).map_err(|e| format!("TLS: {e}"))?;
+                let tls = if c.security == Security::Tls {
+                    Tls::Wrapper(params)
+                } else {
+                    Tls::Required(params)
+                };
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host).tls(tls)
+            }
+        };
+        b = b
+            .port(c.port)
+            .timeout(Some(Duration::from_secs(c.timeout_secs.max(1))))
+            .pool_config(PoolConfig::new().max_size(c.connections.max(1)));
+        if let (Some(u), Some(p)) = (&c.username, &c.password) {
+            b = b.credentials(Credentials::new(u.clone(), p.clone()));
+        }
+        let dkim = match &c.dkim {
+            Some((selector, domain, pem)) => {
+                let key = lettre::message::dkim::DkimSigningKey::new(
+                    pem,
+                    lettre::message::dkim::DkimSigningAlgorithm::Rsa,
+                )
+                .map_err(|e| format!("DKIM key: {e}"))?;
+                Some(lettre::message::dkim::DkimConfig::default_config(
+                    selector.clone(),
+                    domain.clone(),
+                    key,
+                ))
+            }
+            None => None,
+        };
+        Ok(Email {
+            transport: b.build(),
+            from: c
+                .from
+                .parse()
+                .map_err(|e| format!("from address `{}`: {e}", c.from))?,
+            domain: c.message_id_domain.clone(),
+            dkim,
+        })
+    }
+
+    /// The Message-ID of a notice: stable for its idempotency key.
+    pub fn message_id(&self, idem: &str) -> String {
+        let h = hex::encode(&Sha256::digest(idem.as_bytes())[..12]);
+        format!("<notice.{h}@{}>", self.domain)
+    }
+
+    /// Sends one notice.
+    pub async fn send(&self, to: &str, idem: &str, r: &Rendered) -> SendResult {
+        let to: Mailbox = match to.parse() {
+            Ok(m) => m,
+            Err(e) => return SendResult::Hard(format!("invalid address: {e}")),
+        };
+        let id = self.message_id(idem);
+        let msg = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(r.subject.clone())
+            .message_id(Some(id.clone()))
+            .header(IdempotencyKey(idem.to_owned()))
+            .header(ContentType::TEXT_HTML)
+            .body(r.body.clone());
+        let mut msg = match msg {
+            Ok(m) => m,
+            Err(e) => return SendResult::Hard(format!("message: {e}")),
+        };
+        if let Some(d) = &self.dkim {
+            msg.sign(d);
+        }
+        match self.transport.send(msg).await {
+            Ok(_) => SendResult::Sent(id),
+            Err(e) if e.is_permanent() => SendResult::Hard(format!("SMTP: {e}")),
+            Err(e) => SendResult::Soft(format!("SMTP: {e}")),
+        }
+    }
+}
+
+/// SMS gateway settings.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SmsConfig {
+    /// The gateway's URL (JSON POST of `{to, body, idempotency_key}`).
+    pub url: String,
+    /// A bearer token, if the gateway wants one.
+    pub token: Option<String>,
+}
+
+/// The SMS sender.
+#[derive(Debug)]
+pub struct Sms {
+    client: reqwest::Client,
+    cfg: SmsConfig,
+}
+
+impl Sms {
+    /// A sender for a gateway.
+    pub fn new(cfg: SmsConfig) -> Result<Sms, String> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(Sms { client, cfg })
+    }
+
+    /// Sends one text.
+    pub async fn send(&self, to: &str, idem: &str, r: &Rendered) -> SendResult {
+        let mut req = self
+            .client
+            .post(&self.cfg.url)
+            .header("Idempotency-Key", idem)
+            .json(&serde_json::json!({"to": to, "body": r.body.trim(), "idempotency_key": idem}));
+        if let Some(t) = &self.cfg.token {
+            req = req.bearer_auth(t);
+        }
+        match req.send().await {
+            Ok(resp) if resp.status().is_success() => {
+                let id = resp
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+                    .unwrap_or_else(|| idem.to_owned());
+                SendResult::Sent(id)
+            }
+            Ok(resp) if resp.status().is_client_error() && resp.status().as_u16() != 429 => {
+                SendResult::Hard(format!("gateway: HTTP {}", resp.status()))
+            }
+            Ok(resp) => SendResult::Soft(format!("gateway: HTTP {}", resp.status())),
+            Err(e) => SendResult::Soft(format!("gateway: {e}")),
+        }
+    }
+}
+
+/// The letter writer: print files and manifests in a directory.
+#[derive(Debug)]
+pub struct Letters {
+    dir: PathBuf,
+    owner: String,
+    lock: Mutex<()>,
+}
+
+impl Letters {
+    /// Letters go to `dir`; `owner` (the worker) names this process's print file.
+    pub fn new(dir: PathBuf, owner: &str) -> Letters {
+        let owner = owner
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        Letters {
+            dir,
+            owner,
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// Appends one letter to this worker's print file and manifest.
+    pub fn send(&self, campaign: &str, contact: &Contact, idem: &str, r: &Rendered) -> SendResult {
+        let Some(addr) = &contact.address else {
+            return SendResult::Hard("no postal address".into());
+        };
+        let res = (|| -> std::io::Result<()> {
+            #[allow(clippy::unwrap_used)] // A poisoned lock only means another send panicked.
+            let _g = self
+                .lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::fs::create_dir_all(&self.dir)?;
+            let print = self
+                .dir
+                .join(format!("print-{campaign}-{}.txt", self.owner));
+            let manifest = self
+                .dir
+                .join(format!("manifest-{campaign}-{}.csv", self.owner));
+            let new_manifest = !manifest.exists();
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&print)?;
+            let page = format!(
+                "{}\n\n{}\n\n{}\n\x0c\n",
+                addr.join("\n"),
+                r.subject,
+                r.body.trim_end()
+            );
+            f.write_all(page.as_bytes())?;
+            f.sync_data()?;
+            let mut m = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&manifest)?;
+            let mut line = String::new();
+            if new_manifest {
+                line.push_str("idempotency_key,name,street,city_state_zip\n");
+            }
+            let esc = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+            line.push_str(&format!(
+                "{},{},{},{}\n",
+                esc(idem),
+                esc(addr.first().map_or("", String::as_str)),
+                esc(addr.get(1).map_or("", String::as_str)),
+                esc(addr.get(2).map_or("", String::as_str))
+            ));
+            m.write_all(line.as_bytes())?;
+            m.sync_data()
+        })();
+        match res {
+            Ok(()) => SendResult::Sent(idem.to_owned()),
+            Err(e) => SendResult::Soft(format!("print file: {e}")),
+        }
+    }
+}
+
+/// The configured channels of a worker.
+#[derive(Debug, Default)]
+pub struct Channels {
+    /// E-mail, if configured.
+    pub email: Option<Email>,
+    /// SMS, if configured.
+    pub sms: Option<Sms>,
+    /// Letters, if configured.
+    pub letters: Option<Letters>,
+}

@@ -1,0 +1,483 @@
+//! The worker: claims a batch of due notices with a lease, renders each from the vault, sends it
+//! on its channel and records the outcome — only while it still holds the claim. A killed
+//! worker's claims expire and are claimed again, so nobody is missed; at most the notices in
+//! flight at the kill are sent twice (each carries its idempotency key, which a channel may use
+//! to drop the repeat). Soft failures retry with exponential backoff up to `max_attempts`; hard
+//! failures (and exhausted retries) put the address on the suppression list and queue the next
+//! channel of the order. Past the error-rate threshold the worker pauses the campaign and says
+//! why. The campaign finishes only when no notice is open, checked atomically with the update.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use custodian_auth::Principal;
+use custodian_vault::{RequestContext, VaultError};
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::channel::{Channels, SendResult};
+use crate::codes;
+use crate::error::NotifyError;
+use crate::model::{Campaign, CampaignStatus, ChannelKind};
+use crate::service::Notify;
+use crate::store::{self, Claimed, Outcome};
+use crate::template::{TemplateKey, TemplateText};
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// This worker's name in leases (unique per process).
+    pub owner: String,
+    /// Notices claimed at a time.
+    pub batch: i64,
+    /// Return when nothing is due instead of waiting for retries (tests, one-shot runs).
+    pub stop_when_idle: bool,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            owner: format!(
+                "worker-{}-{:08x}",
+                std::process::id(),
+                rand::random::<u32>()
+            ),
+            batch: 64,
+            stop_when_idle: false,
+        }
+    }
+}
+
+/// Why a worker stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerOutcome {
+    /// Every notice reached a final state.
+    Finished,
+    /// The campaign is paused (the reason).
+    Paused(String),
+    /// The campaign was cancelled.
+    Cancelled,
+    /// Nothing was due and `stop_when_idle` was set.
+    Idle,
+}
+
+/// Counts of one worker run.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerStats {
+    /// Notices sent.
+    pub sent: u64,
+    /// Soft failures.
+    pub soft: u64,
+    /// Hard failures (bounces, suppressions).
+    pub hard: u64,
+    /// Outcomes not recorded because the claim was lost.
+    pub lost: u64,
+}
+
+/// A worker over one campaign.
+pub struct Worker {
+    notify: Notify,
+    principal: Principal,
+    ctx: RequestContext,
+    channels: Arc<Channels>,
+    cfg: WorkerConfig,
+    /// Counts so far.
+    pub stats: Arc<std::sync::Mutex<WorkerStats>>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("owner", &self.cfg.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    notify: Notify,
+    principal: Principal,
+    ctx: RequestContext,
+    channels: Arc<Channels>,
+    campaign: Campaign,
+    templates: BTreeMap<TemplateKey, TemplateText>,
+    owner: String,
+    pacers: BTreeMap<ChannelKind, Mutex<Instant>>,
+    sems: BTreeMap<ChannelKind, Semaphore>,
+    window: std::sync::Mutex<(VecDeque<bool>, String)>,
+    stats: Arc<std::sync::Mutex<WorkerStats>>,
+}
+
+impl Worker {
+    /// A worker acting as `principal` (it reads the vault and needs `campaigns.write`).
+    pub fn new(
+        notify: Notify,
+        principal: Principal,
+        ctx: RequestContext,
+        channels: Channels,
+        cfg: WorkerConfig,
+    ) -> Worker {
+        Worker {
+            notify,
+            principal,
+            ctx,
+            channels: Arc::new(channels),
+            cfg,
+            stats: Arc::default(),
+        }
+    }
+
+    /// Sends the campaign's notices until it is finished, paused or cancelled.
+    pub async fn run(&self, name: &str) -> Result<WorkerOutcome, NotifyError> {
+        self.principal.require("campaigns.write")?;
+        let c = store::campaign_by_name(self.notify.db(), name).await?;
+        let templates = self.notify.load_templates(&c).await?;
+        let s = &c.settings;
+        let mut pacers = BTreeMap::new();
+        let mut sems = BTreeMap::new();
+        for ch in ChannelKind::ALL {
+            pacers.insert(ch, Mutex::new(Instant::now()));
+            let default = match ch {
+                ChannelKind::Email => 32,
+                ChannelKind::Sms => 8,
+                ChannelKind::Letter => 1,
+            };
+            sems.insert(
+                ch,
+                Semaphore::new(
+                    s.concurrency
+                        .get(ch.as_str())
+                        .copied()
+                        .unwrap_or(default)
+                        .max(1),
+                ),
+            );
+        }
+        let shared = Arc::new(Shared {
+            notify: self.notify.clone(),
+            principal: self.principal.clone(),
+            ctx: self.ctx.clone(),
+            channels: self.channels.clone(),
+            campaign: c.clone(),
+            templates,
+            owner: self.cfg.owner.clone(),
+            pacers,
+            sems,
+            window: std::sync::Mutex::new((VecDeque::new(), String::new())),
+            stats: self.stats.clone(),
+        });
+        let db = self.notify.db();
+        loop {
+            let now = self.notify.now();
+            let cur = store::campaign(db, c.id).await?;
+            match cur.status {
+                CampaignStatus::Running => {}
+                CampaignStatus::Finished => return Ok(WorkerOutcome::Finished),
+                CampaignStatus::Paused => return Ok(WorkerOutcome::Paused(cur.reason)),
+                CampaignStatus::Cancelled => return Ok(WorkerOutcome::Cancelled),
+                CampaignStatus::Draft => {
+                    return Err(NotifyError::invalid(format!(
+                        "campaign {} has not been started",
+                        c.name
+                    )));
+                }
+            }
+            let lease = now.plus_seconds(c.settings.lease_secs.max(1));
+            let batch = store::claim(db, c.id, &self.cfg.owner, now, lease, self.cfg.batch).await?;
+            if batch.is_empty() {
+                if store::try_finish(db, c.id, now).await? {
+                    return Ok(WorkerOutcome::Finished);
+                }
+                if self.cfg.stop_when_idle {
+                    return Ok(WorkerOutcome::Idle);
+                }
+                let wait = match store::next_due(db, c.id).await? {
+                    Some(t) => Duration::from_micros((t - now.0).clamp(20_000, 1_000_000) as u64),
+                    None => Duration::from_millis(200),
+                };
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let mut set = tokio::task::JoinSet::new();
+            for n in batch {
+                let sh = shared.clone();
+                set.spawn(async move { process(&sh, n).await });
+            }
+            while let Some(r) = set.join_next().await {
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "recording a notice failed"),
+                    Err(e) => tracing::warn!(error = %e, "a send task failed"),
+                }
+            }
+            if let Some(reason) = error_rate_exceeded(&shared) {
+                store::set_status(
+                    db,
+                    c.id,
+                    &[CampaignStatus::Running],
+                    CampaignStatus::Paused,
+                    &reason,
+                    self.notify.now(),
+                )
+                .await?;
+                tracing::warn!(campaign = %c.name, %reason, "campaign paused");
+                return Ok(WorkerOutcome::Paused(reason));
+            }
+        }
+    }
+}
+
+fn error_rate_exceeded(sh: &Shared) -> Option<String> {
+    let s = &sh.campaign.settings;
+    let w = sh
+        .window
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if w.0.len() < s.error_window.max(1) {
+        return None;
+    }
+    let failed = w.0.iter().filter(|ok| !**ok).count();
+    let rate = failed as f64 / w.0.len() as f64;
+    (rate > s.error_rate_pause).then(|| {
+        format!(
+            "error rate {:.0}% over the last {} sends exceeds {:.0}% (last error: {})",
+            rate * 100.0,
+            w.0.len(),
+            s.error_rate_pause * 100.0,
+            w.1
+        )
+    })
+}
+
+fn note(sh: &Shared, ok: bool, err: &str) {
+    let mut w = sh
+        .window
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    w.0.push_back(ok);
+    while w.0.len() > sh.campaign.settings.error_window.max(1) {
+        w.0.pop_front();
+    }
+    if !ok {
+        w.1 = err.to_owned();
+    }
+}
+
+async fn pace(sh: &Shared, ch: ChannelKind) {
+    let Some(rate) = sh
+        .campaign
+        .settings
+        .rate_per_sec
+        .get(ch.as_str())
+        .copied()
+        .filter(|r| *r > 0.0)
+    else {
+        return;
+    };
+    let Some(p) = sh.pacers.get(&ch) else { return };
+    let slot = {
+        let mut next = p.lock().await;
+        let now = Instant::now();
+        let slot = (*next).max(now);
+        *next = slot + Duration::from_secs_f64(1.0 / rate);
+        slot
+    };
+    tokio::time::sleep_until(slot.into()).await;
+}
+
+fn fallback_after(c: &Campaign, ch: ChannelKind) -> Option<ChannelKind> {
+    let i = c.channels.iter().position(|x| *x == ch)?;
+    c.channels.get(i + 1).copied()
+}
+
+fn address_hash(ch: ChannelKind, addr: &str) -> String {
+    codes::hash(&format!(
+        "{}:{}",
+        ch.as_str(),
+        addr.trim().to_ascii_lowercase()
+    ))
+}
+
+async fn process(sh: &Shared, n: Claimed) -> Result<(), NotifyError> {
+    let c = &sh.campaign;
+    let db = sh.notify.db();
+    let _permit = match sh.sems.get(&n.channel) {
+        Some(s) => Some(
+            s.acquire()
+                .await
+                .map_err(|e| NotifyError::invalid(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let purpose = format!("breach notification campaign {}: send a notice", c.name);
+    let hard = |error: String, suppressed: bool| Outcome::Hard {
+        error,
+        fallback: fallback_after(c, n.channel),
+        suppressed,
+    };
+    let outcome = match store::recipient(db, n.recipient_id).await {
+        Err(e) => Outcome::Soft {
+            error: e.to_string(),
+            retry_at: retry_at(sh, &n),
+        },
+        Ok(r) => match sh
+            .notify
+            .render_notice(
+                &sh.principal,
+                &sh.ctx,
+                c,
+                &r,
+                n.channel,
+                &n.idem_key,
+                &sh.templates,
+                &purpose,
+            )
+            .await
+        {
+            Err(NotifyError::Vault(VaultError::NotFound | VaultError::Shredded)) => Outcome::Hard {
+                error: "the person is no longer in the vault".into(),
+                fallback: None,
+                suppressed: false,
+            },
+            Err(e @ NotifyError::Template { .. }) => Outcome::Hard {
+                error: e.to_string(),
+                fallback: None,
+                suppressed: false,
+            },
+            Err(e) => Outcome::Soft {
+                error: e.to_string(),
+                retry_at: retry_at(sh, &n),
+            },
+            Ok((_k, rendered, contact)) => {
+                if let Some(found) = crate::template::find_ssn_like(&format!(
+                    "{}\n{}",
+                    rendered.subject, rendered.body
+                )) {
+                    let _ = found;
+                    Outcome::Hard {
+                        error: "the rendered notice contains an SSN-shaped number; not sent".into(),
+                        fallback: None,
+                        suppressed: false,
+                    }
+                } else {
+                    let addr = match n.channel {
+                        ChannelKind::Email => contact.email.clone(),
+                        ChannelKind::Sms => contact.phone.clone(),
+                        ChannelKind::Letter => contact.address.as_ref().map(|a| a.join("\n")),
+                    };
+                    match addr {
+                        None => hard(format!("no {} contact", n.channel), false),
+                        Some(a)
+                            if store::is_suppressed(db, &address_hash(n.channel, &a)).await? =>
+                        {
+                            hard("the address is on the suppression list".into(), true)
+                        }
+                        Some(a) => {
+                            pace(sh, n.channel).await;
+                            let res = match n.channel {
+                                ChannelKind::Email => match &sh.channels.email {
+                                    Some(e) => e.send(&a, &n.idem_key, &rendered).await,
+                                    None => SendResult::Soft(
+                                        "e-mail is not configured on this worker".into(),
+                                    ),
+                                },
+                                ChannelKind::Sms => match &sh.channels.sms {
+                                    Some(s) => s.send(&a, &n.idem_key, &rendered).await,
+                                    None => SendResult::Soft(
+                                        "SMS is not configured on this worker".into(),
+                                    ),
+                                },
+                                ChannelKind::Letter => match &sh.channels.letters {
+                                    Some(l) => l.send(&c.name, &contact, &n.idem_key, &rendered),
+                                    None => SendResult::Soft(
+                                        "letters are not configured on this worker".into(),
+                                    ),
+                                },
+                            };
+                            match res {
+                                SendResult::Sent(id) => Outcome::Sent { message_id: id },
+                                SendResult::Soft(e) if n.attempts < c.settings.max_attempts => {
+                                    Outcome::Soft {
+                                        error: e,
+                                        retry_at: retry_at(sh, &n),
+                                    }
+                                }
+                                SendResult::Soft(e) => {
+                                    store::suppress(
+                                        db,
+                                        &address_hash(n.channel, &a),
+                                        n.channel,
+                                        "retries exhausted",
+                                        sh.notify.now(),
+                                    )
+                                    .await?;
+                                    hard(format!("{e} (after {} attempts)", n.attempts), false)
+                                }
+                                SendResult::Hard(e) => {
+                                    store::suppress(
+                                        db,
+                                        &address_hash(n.channel, &a),
+                                        n.channel,
+                                        &e,
+                                        sh.notify.now(),
+                                    )
+                                    .await?;
+                                    hard(e, false)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    };
+    let (ok, err) = match &outcome {
+        Outcome::Sent { .. } => (true, String::new()),
+        Outcome::Soft { error, .. } => (false, error.clone()),
+        Outcome::Hard {
+            error, suppressed, ..
+        } => (*suppressed, error.clone()),
+    };
+    note(sh, ok, &err);
+    let fb_hash = match &outcome {
+        Outcome::Hard {
+            fallback: Some(next),
+            ..
+        } => Some(codes::hash(
+            &sh.notify
+                .inner
+                .key
+                .verify_code(&store::idem_key(c.id.0, n.person_id, *next)),
+        )),
+        _ => None,
+    };
+    let kept = store::record(
+        db,
+        &n,
+        c.id,
+        &sh.owner,
+        &outcome,
+        fb_hash.as_deref(),
+        sh.notify.now(),
+    )
+    .await?;
+    let mut st = sh
+        .stats
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !kept {
+        st.lost += 1;
+    }
+    match outcome {
+        Outcome::Sent { .. } => st.sent += 1,
+        Outcome::Soft { .. } => st.soft += 1,
+        Outcome::Hard { .. } => st.hard += 1,
+    }
+    Ok(())
+}
+
+fn retry_at(sh: &Shared, n: &Claimed) -> custodian_db::Timestamp {
+    let base = sh.campaign.settings.backoff_base_secs.max(1);
+    let exp = (n.attempts - 1).clamp(0, 20) as u32;
+    let delay = base.saturating_mul(1_i64 << exp).min(3_600);
+    sh.notify.now().plus_seconds(delay)
+}

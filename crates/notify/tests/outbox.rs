@@ -1,0 +1,311 @@
+//! The outbox state machine on both backends: nothing is sent before the start; soft failures
+//! retry with backoff up to the maximum attempts, then fall back to a letter; an expired lease
+//! is claimed again; pause stops claiming and resume continues from each notice's state; cancel
+//! closes open notices; a campaign is finished only when nothing is open; the code pool must
+//! cover the audience; a template missing a required element is refused by name.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use custodian_db::testing::TestDb;
+use custodian_db::{ManualClock, Timestamp};
+use custodian_notify::channel::{Channels, Letters};
+use custodian_notify::model::ChannelKind;
+use custodian_notify::template::{TemplateKey, TemplateText};
+use custodian_notify::{
+    CampaignStatus, NotifyError, Settings, Worker, WorkerConfig, WorkerOutcome,
+};
+
+use common::{admin, campaign, env, incident, people};
+
+const NOW: i64 = 1_755_691_200_000_000;
+
+fn settings() -> Settings {
+    Settings {
+        lease_secs: 30,
+        backoff_base_secs: 10,
+        max_attempts: 3,
+        error_window: 100_000,
+        ..Settings::default()
+    }
+}
+
+fn letters_only(dir: &std::path::Path, owner: &str) -> Channels {
+    Channels {
+        email: None,
+        sms: None,
+        letters: Some(Letters::new(dir.to_owned(), owner)),
+    }
+}
+
+async fn retries_back_off_then_fall_back_and_finish(t: &TestDb) {
+    let clock = ManualClock::new(Timestamp(NOW));
+    let env = env(t, Arc::new(clock.clone())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ps = people(30);
+    let inc = incident(&env, dir.path(), &ps).await;
+    let name = campaign(&env, inc, "c1", settings()).await;
+    let p = admin();
+    let cfg = |o: &str| WorkerConfig {
+        owner: o.into(),
+        batch: 8,
+        stop_when_idle: true,
+    };
+
+    // A draft sends nothing.
+    let w = Worker::new(
+        env.notify.clone(),
+        p.clone(),
+        env.ctx.clone(),
+        letters_only(dir.path(), "w1"),
+        cfg("w1"),
+    );
+    assert!(w.run(&name).await.is_err());
+    assert_eq!(env.notify.claim_only(&name, "x", 100).await.unwrap(), 0);
+
+    env.notify.start(&p, &env.ctx, &name).await.unwrap();
+    let st = env.notify.status(&p, &name).await.unwrap();
+    assert_eq!(st.recipients, 30);
+    assert_eq!(st.codes_assigned, 30);
+    let letters_planned = ps.iter().filter(|x| x.email.is_empty()).count() as u64;
+    assert_eq!(st.by_channel["letter"]["queued"], letters_planned);
+
+    // No e-mail channel on this worker: e-mails soft-fail, letters go out.
+    assert_eq!(w.run(&name).await.unwrap(), WorkerOutcome::Idle);
+    let st = env.notify.status(&p, &name).await.unwrap();
+    assert_eq!(st.by_state["soft_failed"], 30 - letters_planned);
+    assert_eq!(st.by_state["sent"], letters_planned);
+    assert_eq!(
+        st.campaign.status,
+        CampaignStatus::Running,
+        "open notices keep it running"
+    );
+
+    // Not yet due: nothing is claimed until the backoff passes (10 s, then 20 s).
+    assert_eq!(env.notify.claim_only(&name, "x", 100).await.unwrap(), 0);
+    clock.advance(11);
+    assert_eq!(w.run(&name).await.unwrap(), WorkerOutcome::Idle);
+    clock.advance(11);
+    assert_eq!(
+        env.notify.claim_only(&name, "x", 100).await.unwrap(),
+        0,
+        "second retry waits 20 s"
+    );
+    clock.advance(10);
+    // Third attempt: attempts exhausted, the e-mails fall back to letters, which go out, and the
+    // campaign finishes.
+    assert_eq!(w.run(&name).await.unwrap(), WorkerOutcome::Finished);
+    let st = env.notify.status(&p, &name).await.unwrap();
+    assert_eq!(st.campaign.status, CampaignStatus::Finished);
+    assert_eq!(st.open, 0);
+    assert_eq!(st.by_channel["email"]["fallen_back"], 30 - letters_planned);
+    assert_eq!(st.by_channel["letter"]["sent"], 30);
+    // One page per person in the print file, one manifest line each.
+    let manifest = std::fs::read_to_string(dir.path().join("manifest-c1-w1.csv")).unwrap();
+    assert_eq!(manifest.lines().count(), 31);
+    let print = std::fs::read_to_string(dir.path().join("print-c1-w1.txt")).unwrap();
+    assert_eq!(print.matches('\x0c').count(), 30);
+    for person in &ps {
+        assert!(!print.contains(&person.ssn), "a letter contains a full SSN");
+    }
+    assert!(
+        print.contains("To the parent or guardian of"),
+        "minors' letters go to a guardian"
+    );
+    assert!(print.contains("MINOR0000"), "minors get minor codes");
+}
+
+async fn leases_pause_resume_cancel(t: &TestDb) {
+    let clock = ManualClock::new(Timestamp(NOW));
+    let env = env(t, Arc::new(clock.clone())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ps: Vec<_> = people(12)
+        .into_iter()
+        .map(|mut x| {
+            x.email.clear();
+            x
+        })
+        .collect();
+    let inc = incident(&env, dir.path(), &ps).await;
+    let name = campaign(&env, inc, "c2", settings()).await;
+    let p = admin();
+    env.notify.start(&p, &env.ctx, &name).await.unwrap();
+
+    // A worker claims 5 and dies. Its claims hold until the lease ends.
+    assert_eq!(env.notify.claim_only(&name, "dead", 5).await.unwrap(), 5);
+    let w = Worker::new(
+        env.notify.clone(),
+        p.clone(),
+        env.ctx.clone(),
+        letters_only(dir.path(), "w2"),
+        WorkerConfig {
+            owner: "w2".into(),
+            batch: 100,
+            stop_when_idle: true,
+        },
+    );
+    assert_eq!(w.run(&name).await.unwrap(), WorkerOutcome::Idle);
+    let st = env.notify.status(&p, &name).await.unwrap();
+    assert_eq!(st.by_state["claimed"], 5);
+    assert_eq!(st.by_state["sent"], 7);
+    assert_eq!(
+        st.campaign.status,
+        CampaignStatus::Running,
+        "claimed notices are open"
+    );
+
+    // Pause: nothing is claimed, even after the lease ends; the worker stops and says why.
+    env.notify.pause(&p, &name, "legal review").await.unwrap();
+    clock.advance(31);
+    assert_eq!(env.notify.claim_only(&name, "x", 100).await.unwrap(), 0);
+    assert_eq!(
+        w.run(&name).await.unwrap(),
+        WorkerOutcome::Paused("legal review".into())
+    );
+
+    // Resume: the expired claims are taken again and the campaign finishes.
+    env.notify.resume(&p, &name).await.unwrap();
+    assert_eq!(w.run(&name).await.unwrap(), WorkerOutcome::Finished);
+    let st = env.notify.status(&p, &name).await.unwrap();
+    assert_eq!(st.by_state["sent"], 12);
+    assert_eq!(st.open, 0);
+
+    // Cancel another campaign: its open notices close and it never runs.
+    let name3 = campaign(&env, inc, "c3", settings()).await;
+    env.notify.start(&p, &env.ctx, &name3).await.unwrap();
+    env.notify.cancel(&p, &name3, "duplicate").await.unwrap();
+    let st = env.notify.status(&p, &name3).await.unwrap();
+    assert_eq!(st.campaign.status, CampaignStatus::Cancelled);
+    assert_eq!(st.by_state["cancelled"], 12);
+    assert_eq!(w.run(&name3).await.unwrap(), WorkerOutcome::Cancelled);
+    assert!(env.notify.resume(&p, &name3).await.is_err());
+}
+
+async fn templates_and_pool_are_checked_before_start(t: &TestDb) {
+    let clock = ManualClock::new(Timestamp(NOW));
+    let env = env(t, Arc::new(clock.clone())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ps = people(10);
+    let inc = incident(&env, dir.path(), &ps).await;
+    let p = admin();
+    let name = "c4";
+    env.notify
+        .create(
+            &p,
+            &env.ctx,
+            &custodian_notify::NewCampaign {
+                name: name.into(),
+                incident: inc,
+                impact_version: None,
+                channels: vec![ChannelKind::Email, ChannelKind::Letter],
+                settings: settings(),
+            },
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    // No templates, no codes: each missing piece is named.
+    let err = env
+        .notify
+        .start(&p, &env.ctx, name)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no template for cohort postpaid:"), "{err}");
+    assert!(err.contains("free adult codes"), "{err}");
+
+    // A letter template without the FTC contact block (the shipped rules require it for some
+    // of these states) is refused, naming the element and the jurisdictions.
+    let mut letter = custodian_notify::template::builtin(ChannelKind::Letter, "en");
+    let start = letter.body.find("{% block ftc_contact %}").unwrap();
+    let end = start + letter.body[start..].find("{% endblock %}").unwrap() + "{% endblock %}".len();
+    letter.body.replace_range(start..end, "");
+    letter.body.push_str("{{ person.middle_name }}");
+    for (ch, t) in [
+        (
+            ChannelKind::Email,
+            custodian_notify::template::builtin(ChannelKind::Email, "en"),
+        ),
+        (ChannelKind::Letter, letter),
+    ] {
+        env.notify
+            .set_template(
+                &p,
+                name,
+                &TemplateKey {
+                    cohort: "*".into(),
+                    channel: ch,
+                    language: "en".into(),
+                },
+                &t,
+            )
+            .await
+            .unwrap();
+    }
+    env.notify
+        .import_codes(&p, &common::codes(3, 3))
+        .await
+        .unwrap();
+    let err = env.notify.start(&p, &env.ctx, name).await.unwrap_err();
+    let NotifyError::NotReady(problems) = &err else {
+        panic!("{err}")
+    };
+    let text = problems.join("\n");
+    let required = env
+        .notify
+        .required_content(&p, &env.ctx, &env.notify.campaign(&p, name).await.unwrap())
+        .await
+        .unwrap();
+    if required.iter().any(|(c, _)| c.as_str() == "ftc_contact") {
+        assert!(
+            text.contains("missing required content `ftc_contact`"),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("placeholder `person.middle_name` does not resolve"),
+        "{text}"
+    );
+    assert!(text.contains("free adult codes for"), "{text}");
+    assert!(
+        !text.contains("*/email/en: missing"),
+        "the e-mail template is complete: {text}"
+    );
+    assert_eq!(
+        env.notify.campaign(&p, name).await.unwrap().status,
+        CampaignStatus::Draft
+    );
+
+    // Fixed: it starts.
+    env.notify
+        .set_template(
+            &p,
+            name,
+            &TemplateKey {
+                cohort: "*".into(),
+                channel: ChannelKind::Letter,
+                language: "en".into(),
+            },
+            &custodian_notify::template::builtin(ChannelKind::Letter, "en"),
+        )
+        .await
+        .unwrap();
+    env.notify
+        .import_codes(&p, &common::codes(20, 20))
+        .await
+        .unwrap();
+    env.notify.start(&p, &env.ctx, name).await.unwrap();
+    let _ = TemplateText {
+        subject: String::new(),
+        body: String::new(),
+    };
+}
+
+custodian_db::backend_tests!(
+    retries_back_off_then_fall_back_and_finish,
+    leases_pause_resume_cancel,
+    templates_and_pool_are_checked_before_start
+);

