@@ -1,0 +1,124 @@
+//! The Trust Center in the binary: opening its service from the settings, and the demo's chapter
+//! (seeded certifications and a published incident notice for the synthetic breach).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use custodian_db::{Clock, Database, Timestamp};
+use custodian_trust::{
+    AdvisoryKind, NewAdvisory, NewAttestation, RecordingMailer, Severity, TrustConfig,
+    TrustService, Visibility,
+};
+
+use crate::config::Settings;
+
+/// Opens the Trust Center. Its public URL follows the server's bind address and TLS setting;
+/// mail is kept in memory (and logged) until SMTP settings are wired through the configuration.
+pub(crate) async fn open_service(
+    s: &Settings,
+    db: Database,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<TrustService> {
+    let scheme = if s.tls.is_some() { "https" } else { "http" };
+    let cfg = TrustConfig::new(
+        &format!("{scheme}://{}", s.bind),
+        &s.brand,
+        "security@example.com",
+    );
+    TrustService::open(db, clock, cfg, Arc::new(RecordingMailer::default()))
+        .await
+        .context("opening the Trust Center")
+}
+
+fn attestation(
+    slug: &str,
+    title: &str,
+    standard: &str,
+    visibility: Visibility,
+    now: Timestamp,
+) -> NewAttestation {
+    NewAttestation {
+        slug: slug.to_owned(),
+        title: title.to_owned(),
+        issuer: "Independent Audit LLP".to_owned(),
+        standard: standard.to_owned(),
+        scope: "Customer data platform, retail and care systems".to_owned(),
+        description: format!("{title} for the customer data platform."),
+        period_start: now.plus_seconds(-365 * 86_400),
+        period_end: now.plus_seconds(-30 * 86_400),
+        issued_at: now.plus_seconds(-20 * 86_400),
+        expires_at: now.plus_seconds(345 * 86_400),
+        visibility,
+    }
+}
+
+/// A minimal valid PDF, so the demo's public report downloads as a real file.
+const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+/// Seeds certifications, a bounty table and a published incident notice; idempotent.
+pub(crate) async fn seed_demo(trust: &TrustService) -> anyhow::Result<usize> {
+    let now = trust.now();
+    let seeds = [
+        (
+            "iso-27001",
+            "ISO/IEC 27001 certificate",
+            "ISO/IEC 27001:2022",
+            Visibility::Public,
+        ),
+        (
+            "soc2-type2",
+            "SOC 2 Type 2 report",
+            "SOC 2 Type 2",
+            Visibility::Gated,
+        ),
+        ("soc3", "SOC 3 report", "SOC 3", Visibility::Public),
+        (
+            "pentest-2026",
+            "External penetration test summary",
+            "Penetration test",
+            Visibility::Teaser,
+        ),
+    ];
+    let mut created = 0;
+    for (slug, title, std, vis) in seeds {
+        match trust
+            .create_attestation(&attestation(slug, title, std, vis, now))
+            .await
+        {
+            Ok(_) => {
+                trust
+                    .upload_document(slug, &format!("{slug}.pdf"), "application/pdf", DEMO_PDF)
+                    .await?;
+                created += 1;
+            }
+            Err(custodian_trust::TrustError::Duplicate(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for (sev, min, max) in [
+        (Severity::Critical, 1_000_000, 2_500_000),
+        (Severity::High, 250_000, 1_000_000),
+        (Severity::Medium, 50_000, 250_000),
+        (Severity::Low, 10_000, 50_000),
+    ] {
+        trust.set_bounty(sev, min, max).await?;
+    }
+    let notice = NewAdvisory {
+        slug: "incident-2021-cyberattack".to_owned(),
+        kind: AdvisoryKind::Incident,
+        title: "Notice of a cyberattack affecting customer data".to_owned(),
+        summary: "An attacker reached test environments and copied customer records. We have notified the people affected and reset all active prepaid PINs.".to_owned(),
+        body_md: "## What happened\n\nAn attacker found an unprotected router, reached our testing environments and used stored credentials to copy customer records.\n\n## What we are doing\n\n- Notifying every affected person by mail\n- Offering two years of identity protection\n- Resetting all active prepaid PINs\n\n## What you can do\n\nCheck whether you were affected with the lookup, and turn on port-out protection.".to_owned(),
+        cvss_vector: None,
+        incident_id: Some("demo-breach".to_owned()),
+        lookup_url: Some("/lookup".to_owned()),
+    };
+    match trust.create_advisory(&notice).await {
+        Ok(_) => {
+            trust.publish_advisory(&notice.slug).await?;
+        }
+        Err(custodian_trust::TrustError::Duplicate(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(created)
+}

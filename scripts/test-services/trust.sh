@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the real validators the Trust Center tests (crates/trust/tests/) drive:
+# PyPI's sectxt (security.txt) and feedparser (Atom) into the shared test virtualenv
+# ${CUSTODIAN_TEST_VENV:-$HOME/.cache/custodian/test-venv}, npm's @secvisogram/csaf-validator-lib
+# into ${CUSTODIAN_TEST_NODE:-$HOME/.cache/custodian/test-node}. Idempotent: installs only what is missing. The tests fail loudly under CI=true
+# when a tool is missing and print SKIPPED otherwise.
+set -euo pipefail
+
+venv="${CUSTODIAN_TEST_VENV:-$HOME/.cache/custodian/test-venv}"
+if ! { [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import sectxt, feedparser' 2>/dev/null; }; then
+    mkdir -p "$(dirname "$venv")"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check sectxt feedparser
+fi
+echo "test-services: sectxt and feedparser present ($venv)"
+
+node_dir="${CUSTODIAN_TEST_NODE:-$HOME/.cache/custodian/test-node}"
+if [ ! -d "$node_dir/node_modules/@secvisogram/csaf-validator-lib" ]; then
+    mkdir -p "$node_dir"
+    (cd "$node_dir" && { [ -f package.json ] || echo '{"private":true,"type":"module"}' > package.json; } \
+        && npm install --silent --no-audit --no-fund @secvisogram/csaf-validator-lib)
+fi
+echo "test-services: csaf-validator-lib present ($node_dir)"
