@@ -6,6 +6,12 @@
 # never starts or enables a system service (the tests run their own instances on loopback).
 set -euo pipefail
 
+# The notification campaign tests' SMTP server (Python's aiosmtpd, in its own virtualenv).
+"$(dirname "$0")/aiosmtpd.sh"
+
+# The Trust Center tests' validators (sectxt, feedparser, csaf-validator-lib) and Chromium.
+"$(dirname "$0")/trust.sh"
+
 packages=(openssh-server snmpd nmap openssl)
 missing=()
 for p in "${packages[@]}"; do

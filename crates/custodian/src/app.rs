@@ -19,6 +19,9 @@ pub(crate) fn components() -> Vec<Component> {
         custodian_vault::COMPONENT,
         custodian_breach::COMPONENT,
         custodian_guard::COMPONENT,
+        custodian_notify::COMPONENT,
+        custodian_scan::store::COMPONENT,
+        custodian_trust::COMPONENT,
     ]
 }
 
@@ -30,6 +33,7 @@ pub(crate) struct App {
     pub(crate) vault: Vault,
     pub(crate) breach: custodian_breach::BreachService,
     pub(crate) guard: Arc<custodian_guard::GuardService>,
+    pub(crate) trust: custodian_trust::TrustService,
 }
 
 impl App {
@@ -67,7 +71,9 @@ impl App {
         let rules = custodian_breach::obligations::RuleBook::shipped()
             .context("the shipped breach notification rules")?;
         let breach = custodian_breach::BreachService::new(vault.clone(), clock.clone(), rules);
+        let trust = crate::cmd::trust::open_service(s, db.clone(), clock.clone()).await?;
         Ok(App {
+            trust,
             db,
             clock,
             auth,
@@ -90,6 +96,8 @@ impl App {
         st.vault = Some(self.vault.clone());
         st.breach = Some(self.breach.clone());
         st.guard = Some(self.guard.clone());
+        st.trust = Some(self.trust.clone());
+        st.scans = Some(crate::cmd::scan::web_config(self, s));
         st
     }
 }

@@ -77,6 +77,12 @@ pub(crate) enum Command {
     /// The guard: forced resets, hash imports, events, the port-out protection report.
     #[command(subcommand)]
     Guard(crate::cmd::guard::GuardCommand),
+    /// Scanners: stored secrets, personal data in files, exposed network services.
+    #[command(subcommand)]
+    Scan(crate::cmd::scan::ScanCommand),
+    /// Notification campaigns: plan, templates, codes, start, status, send.
+    #[command(subcommand)]
+    Notify(crate::cmd::notify::NotifyCommand),
     /// Measure (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),

@@ -30,6 +30,23 @@ struct Raw {
     log: RawLog,
     #[serde(default)]
     vault: RawVault,
+    #[serde(default)]
+    scan: ScanSettings,
+}
+
+/// `[scan]`: the network scanner's scope (CIDR blocks and host names the company owns), what
+/// scheduled scans from `serve` cover (`targets`, default the whole scope), their ports and
+/// probe rate, and how often they run (`schedule_minutes`; no scheduled scans when absent).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScanSettings {
+    #[serde(default)]
+    pub(crate) scope: Vec<String>,
+    #[serde(default)]
+    pub(crate) targets: Vec<String>,
+    pub(crate) ports: Option<String>,
+    pub(crate) rate: Option<u32>,
+    pub(crate) schedule_minutes: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +140,7 @@ pub(crate) struct Settings {
     pub(crate) json: bool,
     pub(crate) policy_file: Option<PathBuf>,
     pub(crate) retention: RetentionRules,
+    pub(crate) scan: ScanSettings,
 }
 
 impl Settings {
@@ -183,6 +201,11 @@ impl Settings {
                 bail!("configuration: log.format must be `text` or `json`, not `{other}`")
             }
         };
+        if raw.scan.schedule_minutes == Some(0) {
+            bail!(
+                "configuration: scan.schedule_minutes must be at least 1 (leave it out for no schedule)"
+            );
+        }
         Ok(Settings {
             data_dir,
             database_url,
@@ -199,6 +222,7 @@ impl Settings {
             json: g.json,
             retention: raw.vault.retention.rules()?,
             policy_file: raw.vault.policy_file,
+            scan: raw.scan,
         })
     }
 

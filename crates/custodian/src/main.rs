@@ -22,6 +22,11 @@ fn main() -> ExitCode {
     let verbose = cli.global.verbose;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // Scans that found something at or above `--fail-on` exit with 2, errors with 1.
+        Err(e) if e.is::<cmd::scan::FindingsAboveThreshold>() => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             if verbose > 0 {
@@ -55,7 +60,9 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Audit(c) => cmd::audit::run(&settings, c).await,
         Command::Inventory(c) => cmd::inventory::run(&settings, c).await,
         Command::Incident(c) => cmd::incident::run(&settings, c).await,
+        Command::Notify(c) => cmd::notify::run(&settings, c).await,
         Command::Guard(c) => cmd::guard::run(&settings, c).await,
+        Command::Scan(c) => cmd::scan::run(&settings, c).await,
         Command::Bench(c) => cmd::bench::run(&settings, c).await,
         Command::Migrate => cmd::migrate(&settings).await,
     }

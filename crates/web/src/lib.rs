@@ -15,6 +15,7 @@ mod layers;
 mod metrics;
 mod pages;
 mod server;
+mod trust;
 
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ use custodian_auth::AuthService;
 use custodian_db::{Clock, Component, Database};
 
 pub use api::openapi;
+pub use api::scans::ScanConfig;
 pub use auth::Caller;
 pub use error::{ApiError, error_code};
 pub use extract::ApiJson;
@@ -55,6 +57,10 @@ pub struct AppState {
     /// The guard, when configured (routes under `/v1/accounts`, `/v1/lines`, `/v1/care` and
     /// `/v1/guard` answer 503 without it).
     pub guard: Option<Arc<custodian_guard::GuardService>>,
+    /// The scanners, when configured (routes under `/v1/scans` answer 503 without them).
+    pub scans: Option<ScanConfig>,
+    /// The Trust Center, when configured (its public pages answer 503 without it).
+    pub trust: Option<custodian_trust::TrustService>,
     /// Whether the server speaks TLS (cookies get `Secure`, responses get HSTS).
     pub tls: bool,
     templates: Arc<minijinja::Environment<'static>>,
@@ -79,6 +85,8 @@ impl AppState {
             vault: None,
             breach: None,
             guard: None,
+            scans: None,
+            trust: None,
             tls: false,
             templates: Arc::new(pages::environment()),
         }
@@ -109,6 +117,7 @@ pub fn router(state: AppState, limits: RouterLimits) -> Router {
         .route("/static/custodian.css", get(pages::stylesheet))
         .merge(api::routes())
         .merge(admin::routes())
+        .merge(trust::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(

@@ -29,6 +29,64 @@ pub(crate) fn environment() -> Environment<'static> {
             include_str!("../templates/incidents.html"),
         ),
         ("incident.html", include_str!("../templates/incident.html")),
+        ("scans.html", include_str!("../templates/scans.html")),
+        ("scan.html", include_str!("../templates/scan.html")),
+        (
+            "trust_base.html",
+            include_str!("../templates/trust_base.html"),
+        ),
+        (
+            "trust_message.html",
+            include_str!("../templates/trust_message.html"),
+        ),
+        (
+            "trust_button.html",
+            include_str!("../templates/trust_button.html"),
+        ),
+        (
+            "trust_home.html",
+            include_str!("../templates/trust_home.html"),
+        ),
+        (
+            "trust_practices.html",
+            include_str!("../templates/trust_practices.html"),
+        ),
+        (
+            "trust_attestations.html",
+            include_str!("../templates/trust_attestations.html"),
+        ),
+        (
+            "trust_attestation.html",
+            include_str!("../templates/trust_attestation.html"),
+        ),
+        (
+            "trust_subscribe.html",
+            include_str!("../templates/trust_subscribe.html"),
+        ),
+        (
+            "trust_advisories.html",
+            include_str!("../templates/trust_advisories.html"),
+        ),
+        (
+            "trust_advisory.html",
+            include_str!("../templates/trust_advisory.html"),
+        ),
+        (
+            "trust_policy.html",
+            include_str!("../templates/trust_policy.html"),
+        ),
+        (
+            "trust_hall_of_fame.html",
+            include_str!("../templates/trust_hall_of_fame.html"),
+        ),
+        (
+            "trust_report.html",
+            include_str!("../templates/trust_report.html"),
+        ),
+        (
+            "trust_followup.html",
+            include_str!("../templates/trust_followup.html"),
+        ),
     ] {
         if let Err(e) = env.add_template(name, src) {
             // Templates are compiled into the binary; a broken one is caught by the tests.

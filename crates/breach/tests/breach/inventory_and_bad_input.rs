@@ -6,7 +6,6 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::path::{Path, PathBuf};
 
 use custodian_breach::{

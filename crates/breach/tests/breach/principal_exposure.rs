@@ -5,7 +5,6 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use custodian_breach::obligations::KeyExposure;

@@ -8,7 +8,6 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 

@@ -82,6 +82,12 @@ pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
     );
     println!("     analyst API key     {}", key.secret.expose_secret());
 
+    super::scan_demo::run(&app, s).await?;
+    let seeded = super::trust::seed_demo(&app.trust).await?;
+    println!(
+        "   Trust Center: {seeded} items seeded (certifications, bounty table, incident notice) at /"
+    );
+
     if a.no_serve {
         println!(
             "Done. Serve it with: custodian serve --data-dir {}",

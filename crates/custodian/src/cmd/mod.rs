@@ -12,8 +12,13 @@ pub(crate) mod incident;
 mod incident_json;
 pub(crate) mod inventory;
 pub(crate) mod keys;
+pub(crate) mod notify;
+pub(crate) mod scan;
+mod scan_demo;
+mod scan_net;
 pub(crate) mod serve;
 pub(crate) mod synth;
+pub(crate) mod trust;
 pub(crate) mod vault;
 
 use custodian_db::OpenMode;

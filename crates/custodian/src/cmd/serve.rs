@@ -23,6 +23,7 @@ pub(crate) async fn serve(
         tls: s.tls.clone(),
     };
     let listener = custodian_web::bind(&cfg).await?;
+    let scheduled = super::scan_net::spawn_scheduled(app, s)?;
     let addr = listener.local_addr()?;
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     // The one line scripts and tests wait for; printed after the socket is bound.
@@ -41,6 +42,9 @@ pub(crate) async fn serve(
         custodian_web::shutdown_signal(),
     )
     .await?;
+    if let Some(task) = scheduled {
+        task.abort();
+    }
     app.db.close().await;
     println!("stopped");
     Ok(())

@@ -4,6 +4,7 @@
 //! double-submit cookie on the sign-in form before there is a session.
 
 mod incidents;
+mod scans;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, State};
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
         .merge(incidents::routes())
+        .merge(scans::routes())
 }
 
 /// The value of a cookie in the request, if present.

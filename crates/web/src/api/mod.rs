@@ -6,6 +6,7 @@ mod guard;
 mod incidents;
 mod keys;
 mod people;
+pub(crate) mod scans;
 
 use axum::Json;
 use axum::Router;
@@ -23,6 +24,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(guard::routes())
         .merge(people::routes())
         .merge(incidents::routes())
+        .merge(scans::routes())
 }
 
 #[derive(OpenApi)]
@@ -54,6 +56,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(guard::Doc::openapi());
     doc.merge(people::Doc::openapi());
     doc.merge(incidents::Doc::openapi());
+    doc.merge(scans::Doc::openapi());
     doc
 }
 
