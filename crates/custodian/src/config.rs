@@ -36,10 +36,14 @@ struct Raw {
 
 /// `[scan]`: the network scanner's scope (CIDR blocks and host names the company owns), what
 /// scheduled scans from `serve` cover (`targets`, default the whole scope), their ports and
-/// probe rate, and how often they run (`schedule_minutes`; no scheduled scans when absent).
+/// probe rate, and how often they run (`schedule_minutes`; no scheduled scans when absent);
+/// and `content_roots`, the directories secrets and PII scans started over the API may read
+/// (none by default: the API then refuses content scans; the command line is not limited).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScanSettings {
+    #[serde(default)]
+    pub(crate) content_roots: Vec<PathBuf>,
     #[serde(default)]
     pub(crate) scope: Vec<String>,
     #[serde(default)]

@@ -140,3 +140,123 @@ fn export_rotate_and_retention_from_the_command_line() {
     assert_ne!(code, 0);
     assert!(err.contains("--tokenized"), "{err}");
 }
+
+/// Every byte of every file under `dir`, concatenated (the database and its journals).
+fn all_bytes(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(all_bytes(&p));
+        } else {
+            out.extend(std::fs::read(&p).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn incident_expose_files_finds_the_people_in_a_leaked_text_dump() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "E{i:03},prepaid,Xq{i},Zyzzyva{i},TX,1961-04-1{},{},+1737555{:04},\n",
+            i % 10,
+            ssn(i),
+            2100 + i
+        ));
+    }
+    let people = dir.join("people.csv");
+    std::fs::write(&people, csv).unwrap();
+    ok(dir, &["vault", "import", people.to_str().unwrap()]);
+
+    // The dump: no header, mixed separators; people 0..5 by SSN (with birth dates), one SSN of
+    // nobody we hold, a line without personal data, and a gzip'd log naming people 5..8 by phone.
+    let leak = dir.join("leak");
+    std::fs::create_dir_all(leak.join("logs")).unwrap();
+    let mut dump = String::from("exported from crm-test-07\n");
+    for i in 0..5 {
+        dump.push_str(&format!(
+            "Xq{i} Zyzzyva{i} | SSN: {} | DOB: 04/1{}/1961\n",
+            ssn(i),
+            i % 10
+        ));
+    }
+    dump.push_str("Someone Else | SSN: 301-41-5001 | DOB: 07/02/1975\n");
+    std::fs::write(leak.join("dump.txt"), dump).unwrap();
+    let mut log = String::new();
+    for i in 5..8 {
+        log.push_str(&format!(
+            "2021-08-01T10:0{i}:00Z care callback phone: (737) 555-{:04} ticket {i}\n",
+            2100 + i
+        ));
+    }
+    let gz = std::fs::File::create(leak.join("logs/care.log.gz")).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, log.as_bytes()).unwrap();
+    enc.finish().unwrap();
+
+    let incident = json(
+        dir,
+        &["incident", "new", "--title", "test environment dump"],
+    );
+    let id = incident["id"].as_str().map_or_else(
+        || incident["id"].to_string(),
+        std::borrow::ToOwned::to_owned,
+    );
+    let e = json(
+        dir,
+        &["incident", "expose", &id, "--files", leak.to_str().unwrap()],
+    );
+    assert_eq!(e["kind"], "file", "{e}");
+    assert_eq!(e["people"], 8, "{e}");
+    assert_eq!(e["unlinked_rows"], 1, "{e}");
+    let elements: Vec<&str> = e["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    for want in ["ssn", "date_of_birth", "phone_number"] {
+        assert!(elements.contains(&want), "{want} missing from {elements:?}");
+    }
+    for absent in ["imei", "payment_card", "email"] {
+        assert!(
+            !elements.contains(&absent),
+            "{absent} claimed but not in the files: {elements:?}"
+        );
+    }
+
+    // The values read from the dump are not stored anywhere: only who was in it.
+    let stored = all_bytes(&dir.join("data"));
+    for needle in [ssn(0), ssn(0).replace('-', ""), "301415001".into()] {
+        assert!(
+            !stored.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{needle} is stored in the data directory"
+        );
+    }
+
+    // Files without personal data: a clear error, nothing recorded.
+    let empty = dir.join("notes.txt");
+    std::fs::write(&empty, "meeting moved to thursday\n").unwrap();
+    let (code, _, err) = run(
+        dir,
+        &[
+            "incident",
+            "expose",
+            &id,
+            "--files",
+            empty.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("no personal data found"), "{err}");
+    let list = json(dir, &["incident", "show", &id]);
+    assert_eq!(
+        list["exposures"].as_array().map(Vec::len),
+        Some(1),
+        "{list}"
+    );
+}

@@ -57,6 +57,7 @@ async fn app(t: &TestDb, port: u16) -> (axum::Router, AuthService) {
             timeout: Duration::from_millis(500),
             ..NetScanConfig::default()
         },
+        content_roots: vec![std::env::temp_dir()],
     });
     let app = router(state, RouterLimits::default())
         .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
@@ -155,15 +156,31 @@ async fn scans_over_the_api(t: &TestDb) {
         !detail.to_string().contains(AWS_KEY),
         "the value was answered"
     );
-    let (status, out) = call(
-        &app,
-        "POST",
-        "/v1/scans",
-        &analyst,
-        Some(json!({"kind": "secrets", "paths": ["/no/such/dir"]})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{out}");
+    // Only under [scan] content_roots (here the temporary directory), after resolving `..`
+    // and symlinks; a missing path and one elsewhere get the same answer.
+    let escape = format!("{}/../../etc", tree.path().display());
+    let link = tree.path().join("to-etc");
+    std::os::unix::fs::symlink("/etc", &link).unwrap();
+    for path in [
+        "/no/such/dir".to_owned(),
+        "/etc".to_owned(),
+        escape,
+        link.display().to_string(),
+    ] {
+        let (status, out) = call(
+            &app,
+            "POST",
+            "/v1/scans",
+            &analyst,
+            Some(json!({"kind": "pii", "paths": [path]})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {out}");
+        assert!(
+            out.contains("is not an existing path under [scan] content_roots"),
+            "{out}"
+        );
+    }
 
     // Network: out of scope refused before anything is sent; in scope found.
     let (status, out) = call(

@@ -143,7 +143,7 @@ pub(crate) struct UpdateArgs {
 
 /// `incident expose`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["dataset", "principal", "file"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["dataset", "principal", "file", "files"])))]
 pub(crate) struct ExposeArgs {
     /// The incident.
     id: String,
@@ -166,8 +166,20 @@ pub(crate) struct ExposeArgs {
     #[arg(long)]
     file: Option<PathBuf>,
     /// `csv` or `ndjson` for `--file` (default: from the name).
-    #[arg(long)]
+    #[arg(long, requires = "file")]
     format: Option<String>,
+    /// Leaked files of any shape (text dumps, logs, directories, zip/tar/gzip/zstd archives),
+    /// read with the PII pack; each line with personal data is one record.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    files: Vec<PathBuf>,
+    /// With `--files`: ignore PII matches below this confidence (low, medium, high).
+    #[arg(
+        long,
+        default_value = "medium",
+        value_name = "LEVEL",
+        requires = "files"
+    )]
+    min_confidence: String,
     /// The data was taken encrypted (counts only if the keys were exposed too).
     #[arg(long)]
     encrypted: bool,
@@ -448,7 +460,47 @@ async fn expose(
             Form::Clear
         },
     };
-    let src = source(a)?;
+    let src = if a.files.is_empty() {
+        source(a)?
+    } else {
+        let min = super::scan::confidence(&a.min_confidence)?;
+        let paths = a.files.clone();
+        let dump =
+            tokio::task::spawn_blocking(move || super::incident_files::read(&paths, min)).await??;
+        if !s.json {
+            let found: Vec<String> = dump
+                .values
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            println!(
+                "read {} files ({:.1} MiB): {} lines with personal data ({})",
+                dump.files,
+                dump.bytes as f64 / (1024.0 * 1024.0),
+                dump.records,
+                if found.is_empty() {
+                    "none".to_owned()
+                } else {
+                    found.join(", ")
+                }
+            );
+        }
+        if dump.records == 0 {
+            bail!(
+                "no personal data found in {} (nothing was recorded)",
+                a.files
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        ExposureSource::Upload {
+            name: dump.name,
+            data: custodian_breach::FileBytes(dump.csv),
+            format: custodian_breach::FileFormat::Csv,
+        }
+    };
     let progress = Progress::new("expose", 0, s.json);
     let e = app
         .breach

@@ -9,6 +9,7 @@ pub(crate) mod bench_http;
 pub(crate) mod demo;
 pub(crate) mod guard;
 pub(crate) mod incident;
+mod incident_files;
 mod incident_json;
 pub(crate) mod inventory;
 pub(crate) mod keys;

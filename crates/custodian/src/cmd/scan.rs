@@ -179,6 +179,7 @@ pub(crate) fn web_config(app: &App, s: &Settings) -> custodian_web::ScanConfig {
         store: scan_store(app),
         scope,
         net,
+        content_roots: s.scan.content_roots.clone(),
     }
 }
 
@@ -199,7 +200,7 @@ fn read(path: &Path, what: &str) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading the {what} {}", path.display()))
 }
 
-fn confidence(name: &str) -> anyhow::Result<Confidence> {
+pub(crate) fn confidence(name: &str) -> anyhow::Result<Confidence> {
     match name {
         "low" => Ok(Confidence::Low),
         "medium" => Ok(Confidence::Medium),

@@ -24,6 +24,11 @@ pub(crate) async fn serve(
     };
     let listener = custodian_web::bind(&cfg).await?;
     let scheduled = super::scan_net::spawn_scheduled(app, s)?;
+    // Guard housekeeping: pending events written, ended counter windows dropped, records past
+    // retention deleted. Hourly is plenty; the first pass runs at start.
+    let guard_upkeep = app
+        .guard
+        .spawn_maintenance(std::time::Duration::from_secs(3600));
     let addr = listener.local_addr()?;
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     // The one line scripts and tests wait for; printed after the socket is bound.
@@ -44,6 +49,11 @@ pub(crate) async fn serve(
     .await?;
     if let Some(task) = scheduled {
         task.abort();
+    }
+    guard_upkeep.abort();
+    // Refused attempts are counted in memory for up to a second; write them before exiting.
+    if let Err(e) = app.guard.shutdown().await {
+        tracing::warn!(error = %e, "writing the guard's pending events failed");
     }
     app.db.close().await;
     println!("stopped");

@@ -143,6 +143,7 @@ fn scan_blob(
                 id,
                 hits,
                 pii: Default::default(),
+                values: Vec::new(),
             });
         }
         units.push(unit);

@@ -85,4 +85,5 @@ pub use finding::{FileSummary, Finding, FingerprintKey, Location};
 pub use pii::{PiiKind, classify_value};
 pub use report::ScanReport;
 pub use rule::{Category, Confidence, Rule, RuleSet};
-pub use scanner::{ScanOptions, Scanner};
+pub use scanner::{PiiUnitValues, PiiValues, ScanOptions, Scanner};
+pub use source::PiiValue;

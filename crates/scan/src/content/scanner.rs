@@ -14,7 +14,7 @@ use crate::content::error::ScanError;
 use crate::content::finding::FingerprintKey;
 use crate::content::report::{self, ReportPolicy, ScanReport};
 use crate::content::rule::{Confidence, RuleSet};
-use crate::content::source::{Outcome, Source, UnitId};
+use crate::content::source::{Outcome, PiiValue, Source, UnitId};
 
 /// How a scan runs. `Default` gives: all cores, 8 MiB chunks, archives opened three levels
 /// deep with at most 4 GiB decompressed per file, every confidence reported.
@@ -133,6 +133,55 @@ impl Scanner {
         self.finish(outcome, skipped, started)
     }
 
+    /// Scans a file or a directory tree like [`Scanner::scan_path`], but returns the
+    /// personal-data values themselves, per unit and line, for linking a leaked dump to people
+    /// (the breach engine's file exposures). Only rules with a data element count; findings
+    /// below the scanner's `min_confidence` and allowlisted paths and values are left out; the
+    /// baseline does not apply. Nothing here is logged or stored.
+    pub fn pii_values(&self, path: &Path) -> PiiValues {
+        let mut outcome = Outcome::default();
+        let (files, _) = self.walk(path, &mut outcome);
+        let results: Vec<Outcome> = self.pool.install(|| {
+            files
+                .par_iter()
+                .map_init(
+                    || Source::new(&self.engine, &self.options, &self.allowlist).keeping_values(),
+                    |source, file| {
+                        let mut out = Outcome::default();
+                        source.scan_file(file, &mut out);
+                        out
+                    },
+                )
+                .collect()
+        });
+        for r in results {
+            outcome.absorb(r);
+        }
+        let min = self.options.min_confidence;
+        let mut units: Vec<PiiUnitValues> = outcome
+            .units
+            .into_iter()
+            .filter_map(|u| {
+                let values: Vec<PiiValue> = u
+                    .values
+                    .into_iter()
+                    .filter(|v| v.confidence >= min)
+                    .collect();
+                (!values.is_empty()).then(|| PiiUnitValues {
+                    location: u.id.label(),
+                    values,
+                })
+            })
+            .collect();
+        units.sort_by(|a, b| a.location.cmp(&b.location));
+        PiiValues {
+            units,
+            files_scanned: outcome.files_scanned,
+            bytes_scanned: outcome.bytes_scanned,
+            errors: outcome.errors,
+        }
+    }
+
     /// Scans a byte slice as one unit named `name` (archives included).
     pub fn scan_bytes(&self, name: &str, data: &[u8]) -> ScanReport {
         let started = Instant::now();
@@ -197,4 +246,26 @@ impl Scanner {
         }
         (files, skipped)
     }
+}
+
+/// The personal-data values of one unit (a file, an archive member), in the order found.
+#[derive(Debug)]
+pub struct PiiUnitValues {
+    /// The unit: a path, with `!member` for archive members.
+    pub location: String,
+    /// Its values.
+    pub values: Vec<PiiValue>,
+}
+
+/// What [`Scanner::pii_values`] found.
+#[derive(Debug, Default)]
+pub struct PiiValues {
+    /// Units holding at least one value, by location.
+    pub units: Vec<PiiUnitValues>,
+    /// Files (and archive members) read.
+    pub files_scanned: u64,
+    /// Bytes read.
+    pub bytes_scanned: u64,
+    /// Units that could not be read: (location, reason).
+    pub errors: Vec<(String, String)>,
 }

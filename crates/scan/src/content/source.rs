@@ -82,6 +82,33 @@ pub(crate) struct UnitResult {
     pub(crate) id: UnitId,
     pub(crate) hits: Vec<Hit>,
     pub(crate) pii: BTreeMap<PiiKind, BTreeSet<String>>,
+    /// The personal-data values themselves; only when the source keeps them
+    /// ([`crate::content::Scanner::pii_values`]).
+    pub(crate) values: Vec<PiiValue>,
+}
+
+/// One personal-data value the PII pack found, with its line. Only
+/// [`crate::content::Scanner::pii_values`] keeps values; they stay in memory, are wiped when
+/// dropped and never shown by `Debug`.
+pub struct PiiValue {
+    /// 1-based line of the unit the value is on.
+    pub line: u64,
+    /// What it is.
+    pub kind: PiiKind,
+    /// How sure the match is.
+    pub confidence: Confidence,
+    /// The value as it appears in the text.
+    pub value: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for PiiValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PiiValue {{ line: {}, kind: {}, confidence: {:?}, value: <redacted> }}",
+            self.line, self.kind, self.confidence
+        )
+    }
 }
 
 /// Everything a scan of many units accumulates.
@@ -112,6 +139,7 @@ pub(crate) struct Source<'a> {
     pub(crate) scratch: Scratch,
     raw: Vec<RawMatch>,
     spare: Vec<Vec<u8>>,
+    keep_values: bool,
 }
 
 impl<'a> Source<'a> {
@@ -127,7 +155,15 @@ impl<'a> Source<'a> {
             scratch: engine.scratch(),
             raw: Vec::new(),
             spare: Vec::new(),
+            keep_values: false,
         }
+    }
+
+    /// Makes this source keep every personal-data value it finds (with its line) in the units
+    /// it reports.
+    pub(crate) fn keeping_values(mut self) -> Source<'a> {
+        self.keep_values = true;
+        self
     }
 
     /// Scans a file on disk (archives included), adding to `out`.
@@ -195,6 +231,7 @@ impl<'a> Source<'a> {
                 id,
                 hits: unit.hits,
                 pii: unit.pii,
+                values: unit.values,
             });
         }
     }
@@ -251,6 +288,7 @@ impl<'a> Source<'a> {
                 id,
                 hits: unit.hits,
                 pii: unit.pii,
+                values: unit.values,
             });
         }
         Ok(())
@@ -290,6 +328,14 @@ impl<'a> Source<'a> {
             let fp = fingerprint(self.options.fingerprint_key.as_ref(), subject, &m.value);
             if let Some(element) = rule.element {
                 unit.pii.entry(element).or_default().insert(fp.clone());
+                if self.keep_values {
+                    unit.values.push(PiiValue {
+                        line: line + 1,
+                        kind: element,
+                        confidence: m.confidence,
+                        value: zeroize::Zeroizing::new(m.value.clone()),
+                    });
+                }
             }
             unit.hits.push(Hit {
                 rule: m.rule,
@@ -435,6 +481,7 @@ struct UnitState {
     column_base: u64,
     hits: Vec<Hit>,
     pii: BTreeMap<PiiKind, BTreeSet<String>>,
+    values: Vec<PiiValue>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -1,5 +1,5 @@
 //! `/v1/scans`: the scanners over HTTP. `POST` starts a scan (secrets or PII of a path on the
-//! server, or a network scan of targets inside the configured scope; an out-of-scope target is
+//! server under the configured content roots, or a network scan of targets inside the configured scope; an out-of-scope target is
 //! refused with 422 before anything is sent) and answers 202 with its id while it runs; `GET`
 //! lists scans, shows one with its findings (fingerprints and locations, never values), and
 //! diffs two network scans. Reads need `scan.read`, starting a scan `scan.write`.
@@ -38,6 +38,41 @@ pub struct ScanConfig {
     pub scope: Option<Scope>,
     /// Ports, rate and timeouts of network scans started over the API.
     pub net: NetScanConfig,
+    /// The directories content scans started over the API may read (`[scan] content_roots`);
+    /// none: content scans over the API are refused. Paths are resolved (symlinks and `..`)
+    /// before they are compared, so nothing outside these is read.
+    pub content_roots: Vec<PathBuf>,
+}
+
+/// Resolves each requested path and checks it lies under one of `roots`. A path that does not
+/// exist and one outside the roots get the same answer, so the API does not tell which files
+/// exist elsewhere on the server.
+fn allowed_paths(roots: &[PathBuf], requested: &[String]) -> Result<Vec<PathBuf>, ApiError> {
+    if roots.is_empty() {
+        return Err(ApiError::invalid(
+            "paths",
+            "content scans over the API are off: set [scan] content_roots to the directories \
+             they may read",
+        ));
+    }
+    let roots: Vec<PathBuf> = roots
+        .iter()
+        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .collect();
+    requested
+        .iter()
+        .map(|p| {
+            std::fs::canonicalize(p)
+                .ok()
+                .filter(|c| roots.iter().any(|r| c.starts_with(r)))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "paths",
+                        format!("`{p}` is not an existing path under [scan] content_roots"),
+                    )
+                })
+        })
+        .collect()
 }
 
 pub(super) fn routes() -> Router<AppState> {
@@ -357,13 +392,7 @@ async fn start_content(
     if body.paths.is_empty() {
         return Err(ApiError::invalid("paths", "at least one path"));
     }
-    let paths: Vec<PathBuf> = body.paths.iter().map(PathBuf::from).collect();
-    if let Some(p) = paths.iter().find(|p| !p.exists()) {
-        return Err(ApiError::invalid(
-            "paths",
-            format!("no such file or directory: {}", p.display()),
-        ));
-    }
+    let paths = allowed_paths(&cfg.content_roots, &body.paths)?;
     let (rules, key) = match kind {
         ScanKind::Pii => (
             RuleSet::pii(),
