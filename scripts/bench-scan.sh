@@ -43,6 +43,7 @@ export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.invalid \
   GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid \
   GIT_AUTHOR_DATE=2026-01-01T00:00:00Z GIT_COMMITTER_DATE=2026-01-01T00:00:00Z
 git -C "$REPO" init -q -b main
+git -C "$REPO" config gc.auto 0
 mapfile -t crates < <(ls "$WORK/tree" | sort)
 n=${#crates[@]}; per=$(( (n + 9) / 10 ))
 for ((i = 0; i < n; i += per)); do

@@ -12,6 +12,8 @@ mod content_pii;
 mod content_rules;
 #[path = "scan/content_sources.rs"]
 mod content_sources;
+#[path = "scan/content_synth.rs"]
+mod content_synth;
 #[path = "scan/net_engine.rs"]
 mod net_engine;
 #[path = "scan/net_services.rs"]

@@ -438,18 +438,38 @@ impl Engine {
                 }
             }
         }
+        // The window stays on the match's line (a label on the line above counts only when
+        // the value starts its line), so a label of one record does not vouch for a number in
+        // the next.
+        let (line_start, line_end) = line_bounds(hay, whole.start, whole.end);
+        let value_starts_line = hay[line_start..whole.start]
+            .iter()
+            .all(u8::is_ascii_whitespace);
+        let floor = if value_starts_line { 0 } else { line_start };
         let region = (
-            whole.start.saturating_sub(CONTEXT_BYTES),
-            (whole.end + CONTEXT_BYTES).min(hay.len()),
+            whole.start.saturating_sub(CONTEXT_BYTES).max(floor),
+            (whole.end + CONTEXT_BYTES).min(line_end),
         );
         scratch
             .lower
             .extend(hay[region.0..region.1].iter().map(u8::to_ascii_lowercase));
         let text = &scratch.lower;
-        (
-            contains_any(text, &rule.context),
-            contains_any(text, &rule.anti_context),
-        )
+        let has_context = contains_any(text, &rule.context);
+        if rule.anti_context.is_empty() {
+            return (has_context, false);
+        }
+        // Both kinds of words nearby (`imei=… imsi=…` on one line): the nearest label decides,
+        // a preceding one first, since labels precede values.
+        let at = (whole.start - region.0, whole.end - region.0);
+        let vetoed = match (
+            nearest_label(text, at, &rule.context),
+            nearest_label(text, at, &rule.anti_context),
+        ) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(c), Some(a)) => a < c,
+        };
+        (has_context && !vetoed, vetoed)
     }
 }
 
@@ -468,6 +488,40 @@ fn contains_any(text: &[u8], words: &[String]) -> bool {
                 && !after.is_some_and(|b| b.is_ascii_alphabetic())
         })
     })
+}
+
+/// How near the closest occurrence of any of `words` is to the match at `at` in `text`, as a
+/// rank that orders preceding words before following ones: `(0, gap)` for a word ending
+/// before the match, `(1, gap)` for one starting after it. Words inside the match are ignored;
+/// short words must stand alone as in [`contains_any`].
+fn nearest_label(text: &[u8], at: (usize, usize), words: &[String]) -> Option<(u8, usize)> {
+    let mut best: Option<(u8, usize)> = None;
+    for w in words {
+        let w = w.as_bytes();
+        for i in memmem::find_iter(text, w) {
+            if w.len() <= 3 {
+                let before = i.checked_sub(1).map(|j| text[j]);
+                let after = text.get(i + w.len()).copied();
+                if before.is_some_and(|b| b.is_ascii_alphabetic())
+                    || after.is_some_and(|b| b.is_ascii_alphabetic())
+                {
+                    continue;
+                }
+            }
+            let end = i + w.len();
+            let rank = if end <= at.0 {
+                (0, at.0 - end)
+            } else if i >= at.1 {
+                (1, i - at.1)
+            } else {
+                continue;
+            };
+            if best.is_none_or(|b| rank < b) {
+                best = Some(rank);
+            }
+        }
+    }
+    best
 }
 
 /// The line around `[start, end)` including its newline, each side capped at [`MAX_LINE`]

@@ -390,12 +390,19 @@ pub(crate) fn is_person_name(value: &[u8]) -> bool {
     }
     words.iter().all(|w| {
         let w = w.trim_end_matches('.');
-        let mut cs = w.chars();
-        let first_upper = cs.next().is_some_and(|c| c.is_uppercase());
-        let rest_ok = w
-            .chars()
-            .skip(1)
-            .all(|c| c.is_lowercase() || c == '\'' || c == '-');
+        let chars: Vec<char> = w.chars().collect();
+        let first_upper = chars.first().is_some_and(|c| c.is_uppercase());
+        // Lower-case after the first letter, but a capital may follow an apostrophe or hyphen
+        // (O'Brien, Smith-Jones) or the prefixes Mc and Mac (McDonald, MacLeod).
+        let rest_ok = chars.iter().enumerate().skip(1).all(|(i, &c)| {
+            c.is_lowercase()
+                || c == '\''
+                || c == '-'
+                || c.is_uppercase()
+                    && (matches!(chars[i - 1], '\'' | '-')
+                        || chars[..i] == ['M', 'c']
+                        || chars[..i] == ['M', 'a', 'c'])
+        });
         first_upper && rest_ok && !NOT_NAMES.contains(&w.to_lowercase().as_str())
     })
 }
