@@ -476,38 +476,32 @@ impl Engine {
 /// True when any word occurs in `text`; words of three letters or fewer must stand alone
 /// (no letter on either side), so `dl` does not match inside `handle`.
 fn contains_any(text: &[u8], words: &[String]) -> bool {
-    words.iter().any(|w| {
-        let w = w.as_bytes();
-        if w.len() > 3 {
-            return memmem::find(text, w).is_some();
+    words
+        .iter()
+        .any(|w| occurrences(text, w.as_bytes()).next().is_some())
+}
+
+/// Where `word` occurs in `text`, as [`contains_any`] counts occurrences.
+fn occurrences<'t>(text: &'t [u8], word: &'t [u8]) -> impl Iterator<Item = usize> + 't {
+    memmem::find_iter(text, word).filter(move |&i| {
+        if word.len() > 3 {
+            return true;
         }
-        memmem::find_iter(text, w).any(|i| {
-            let before = i.checked_sub(1).map(|j| text[j]);
-            let after = text.get(i + w.len()).copied();
-            !before.is_some_and(|b| b.is_ascii_alphabetic())
-                && !after.is_some_and(|b| b.is_ascii_alphabetic())
-        })
+        let before = i.checked_sub(1).map(|j| text[j]);
+        let after = text.get(i + word.len()).copied();
+        !before.is_some_and(|b| b.is_ascii_alphabetic())
+            && !after.is_some_and(|b| b.is_ascii_alphabetic())
     })
 }
 
 /// How near the closest occurrence of any of `words` is to the match at `at` in `text`, as a
 /// rank that orders preceding words before following ones: `(0, gap)` for a word ending
-/// before the match, `(1, gap)` for one starting after it. Words inside the match are ignored;
-/// short words must stand alone as in [`contains_any`].
+/// before the match, `(1, gap)` for one starting after it. Words inside the match are ignored.
 fn nearest_label(text: &[u8], at: (usize, usize), words: &[String]) -> Option<(u8, usize)> {
     let mut best: Option<(u8, usize)> = None;
     for w in words {
         let w = w.as_bytes();
-        for i in memmem::find_iter(text, w) {
-            if w.len() <= 3 {
-                let before = i.checked_sub(1).map(|j| text[j]);
-                let after = text.get(i + w.len()).copied();
-                if before.is_some_and(|b| b.is_ascii_alphabetic())
-                    || after.is_some_and(|b| b.is_ascii_alphabetic())
-                {
-                    continue;
-                }
-            }
+        for i in occurrences(text, w) {
             let end = i + w.len();
             let rank = if end <= at.0 {
                 (0, at.0 - end)
