@@ -416,7 +416,11 @@ mod tests {
         let again = t.drain();
         assert_eq!(total(&again), 7);
         let again_rows = again.rows();
-        assert!(again_rows.iter().all(|r| !written.contains(&r.event.account)));
+        assert!(
+            again_rows
+                .iter()
+                .all(|r| !written.contains(&r.event.account))
+        );
         let merged = again_rows
             .iter()
             .find(|r| &r.event.account == unwritten)
