@@ -32,6 +32,110 @@ struct Raw {
     vault: RawVault,
     #[serde(default)]
     scan: ScanSettings,
+    #[serde(default)]
+    trust: RawTrust,
+}
+
+/// `[trust]`: the Trust Center's public address (what links in mail, feeds, `security.txt` and
+/// the CSAF provider metadata point to; default: the server's own scheme and bind address), the
+/// security contact it publishes, and `[trust.smtp]`, the server its mail (subscription
+/// confirmations, advisories, report access links, disclosure replies) goes through. Without
+/// `[trust.smtp]` mail is kept in memory and logged, never sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrust {
+    public_url: Option<String>,
+    security_contact: Option<String>,
+    smtp: Option<RawSmtp>,
+}
+
+/// `[trust.smtp]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: Option<u16>,
+    /// `starttls` (default, port 587), `tls` (port 465) or `none` (port 25; loopback relays).
+    security: Option<String>,
+    from: String,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+/// The Trust Center's validated settings.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TrustSettings {
+    /// Its public base URL, without a trailing slash; `None`: the server's own address.
+    pub(crate) public_url: Option<String>,
+    /// The address `security.txt` and the policy name.
+    pub(crate) security_contact: Option<String>,
+    /// Where mail goes; `None`: kept in memory and logged.
+    pub(crate) smtp: Option<custodian_trust::SmtpSettings>,
+}
+
+impl RawTrust {
+    fn settings(self) -> anyhow::Result<TrustSettings> {
+        let public_url = match self.public_url {
+            None => None,
+            Some(u) => {
+                let u = u.trim().trim_end_matches('/').to_owned();
+                let rest = u
+                    .strip_prefix("https://")
+                    .or_else(|| u.strip_prefix("http://"));
+                match rest {
+                    Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {}
+                    _ => bail!(
+                        "configuration: trust.public_url must be an http(s) URL such as \
+                         https://trust.example.com, not `{u}`"
+                    ),
+                }
+                Some(u)
+            }
+        };
+        let security_contact = match self.security_contact {
+            Some(c) if !c.contains('@') || c.contains(char::is_whitespace) => {
+                bail!("configuration: trust.security_contact must be an e-mail address, not `{c}`")
+            }
+            c => c,
+        };
+        let smtp = match self.smtp {
+            None => None,
+            Some(m) => {
+                use custodian_trust::SmtpTls;
+                let (tls, default_port) = match m.security.as_deref().unwrap_or("starttls") {
+                    "starttls" => (SmtpTls::StartTls, 587),
+                    "tls" => (SmtpTls::Tls, 465),
+                    "none" => (SmtpTls::None, 25),
+                    other => bail!(
+                        "configuration: trust.smtp.security must be `starttls`, `tls` or `none`, not `{other}`"
+                    ),
+                };
+                let credentials = match (m.username, m.password) {
+                    (Some(u), Some(p)) => Some((u, p)),
+                    (None, None) => None,
+                    _ => bail!(
+                        "configuration: trust.smtp.username and trust.smtp.password must be set together"
+                    ),
+                };
+                let settings = custodian_trust::SmtpSettings {
+                    host: m.host.trim().to_owned(),
+                    port: m.port.unwrap_or(default_port),
+                    tls,
+                    from: m.from,
+                    credentials,
+                };
+                if let Err(e) = settings.check() {
+                    bail!("configuration: trust.{e}");
+                }
+                Some(settings)
+            }
+        };
+        Ok(TrustSettings {
+            public_url,
+            security_contact,
+            smtp,
+        })
+    }
 }
 
 /// `[scan]`: the network scanner's scope (CIDR blocks and host names the company owns), what
@@ -145,6 +249,7 @@ pub(crate) struct Settings {
     pub(crate) policy_file: Option<PathBuf>,
     pub(crate) retention: RetentionRules,
     pub(crate) scan: ScanSettings,
+    pub(crate) trust: TrustSettings,
 }
 
 impl Settings {
@@ -227,7 +332,17 @@ impl Settings {
             retention: raw.vault.retention.rules()?,
             policy_file: raw.vault.policy_file,
             scan: raw.scan,
+            trust: raw.trust.settings()?,
         })
+    }
+
+    /// These settings with the server's bind address replaced by `bind`, when given.
+    pub(crate) fn with_bind(&self, bind: Option<SocketAddr>) -> Settings {
+        let mut s = self.clone();
+        if let Some(b) = bind {
+            s.bind = b;
+        }
+        s
     }
 
     /// The storage configuration.
@@ -304,6 +419,86 @@ mod tests {
             assert!(e.contains("log.format"), "{e}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn trust_section_sets_the_public_address_contact_and_smtp() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[trust]\npublic_url = \"https://trust.acme.example/\"\n\
+                 security_contact = \"psirt@acme.example\"\n\
+                 [trust.smtp]\nhost = \"smtp.acme.example\"\nsecurity = \"tls\"\n\
+                 from = \"Acme Trust <trust@acme.example>\"\nusername = \"trust\"\n",
+            )?;
+            jail.set_env("CUSTODIAN_TRUST__SMTP__PASSWORD", "from-the-environment");
+            let mut g = globals();
+            g.config = Some("c.toml".into());
+            let s = Settings::load(&g).map_err(|e| e.to_string())?;
+            assert_eq!(
+                s.trust.public_url.as_deref(),
+                Some("https://trust.acme.example")
+            );
+            assert_eq!(
+                s.trust.security_contact.as_deref(),
+                Some("psirt@acme.example")
+            );
+            let smtp = s.trust.smtp.unwrap();
+            assert_eq!((smtp.host.as_str(), smtp.port), ("smtp.acme.example", 465));
+            assert_eq!(smtp.tls, custodian_trust::SmtpTls::Tls);
+            assert_eq!(
+                smtp.credentials,
+                Some(("trust".to_owned(), "from-the-environment".to_owned()))
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_trust_settings_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            // No section: no public URL of its own, mail not sent.
+            let s = Settings::load(&globals()).map_err(|e| e.to_string())?;
+            assert!(s.trust.public_url.is_none() && s.trust.smtp.is_none());
+            let mut g = globals();
+            for (body, key) in [
+                (
+                    "[trust]\npublic_url = \"trust.acme.example\"\n",
+                    "trust.public_url",
+                ),
+                (
+                    "[trust]\nsecurity_contact = \"nobody\"\n",
+                    "trust.security_contact",
+                ),
+                (
+                    "[trust.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\nsecurity = \"ssl\"\n",
+                    "trust.smtp.security",
+                ),
+                (
+                    "[trust.smtp]\nhost = \"h\"\nfrom = \"not an address\"\n",
+                    "trust.smtp.from",
+                ),
+                (
+                    "[trust.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\nusername = \"u\"\n",
+                    "trust.smtp.username",
+                ),
+                ("[trust.smtp]\nhost = \"h\"\n", "from"),
+            ] {
+                jail.create_file("bad.toml", body)?;
+                g.config = Some("bad.toml".into());
+                let e = Settings::load(&g).unwrap_err().to_string();
+                assert!(e.contains(key), "{body}: {e}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bind_flag_replaces_the_configured_address() {
+        let s = Settings::from_raw(Raw::default(), &globals()).unwrap();
+        let b: SocketAddr = "127.0.0.1:4321".parse().unwrap();
+        assert_eq!(s.with_bind(Some(b)).bind, b);
+        assert_eq!(s.with_bind(None).bind, s.bind);
     }
 
     #[test]

@@ -250,3 +250,171 @@ fn bad_config_values_name_the_key() {
     assert_eq!(code, 1);
     assert!(err.contains("server.bind"), "{err}");
 }
+
+/// The interpreter of the test virtual environment (`scripts/test-services/install.sh`).
+fn venv_python() -> std::path::PathBuf {
+    if let Ok(p) = std::env::var("CUSTODIAN_TEST_PYTHON") {
+        return p.into();
+    }
+    let venv = std::env::var("CUSTODIAN_TEST_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/custodian/test-venv")
+        });
+    venv.join("bin/python")
+}
+
+/// `[trust]` in the configuration: the Trust Center publishes its configured public address and
+/// contact, and a subscription made on the running server is confirmed by mail through the
+/// configured SMTP server (aiosmtpd on a loopback port, writing a Maildir).
+#[tokio::test]
+async fn serve_sends_trust_center_mail_through_the_configured_smtp_server() {
+    let py = venv_python();
+    let has_aiosmtpd = py.exists()
+        && Command::new(&py)
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !has_aiosmtpd {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "aiosmtpd is required under CI=true (scripts/test-services/install.sh)"
+        );
+        eprintln!("SKIPPED: aiosmtpd missing (run scripts/test-services/install.sh)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let maildir = tmp.path().join("box");
+    struct Smtp(Child);
+    impl Drop for Smtp {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _smtp = Smtp(
+        Command::new(&py)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let cfg = tmp.path().join("custodian.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[trust]\npublic_url = \"https://trust.acme.example\"\n\
+             security_contact = \"psirt@acme.example\"\n\
+             [trust.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
+             from = \"Acme Trust Center <trust@acme.example>\"\n"
+        ),
+    )
+    .unwrap();
+    let data = tmp.path().join("data");
+    let mut child = bin()
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(tmp.path().join("serve.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let line = lines.next().unwrap().unwrap();
+    let base = line.strip_prefix("listening on ").expect(&line).to_owned();
+    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+    let server = Server { child, base };
+
+    let (s, txt) = get(&format!("{}/.well-known/security.txt", server.base), None).await;
+    assert_eq!(s, 200);
+    assert!(txt.contains("Contact: mailto:psirt@acme.example"), "{txt}");
+    assert!(
+        txt.contains("https://trust.acme.example/.well-known/csaf/provider-metadata.json"),
+        "{txt}"
+    );
+    let (_, meta) = get(
+        &format!("{}/.well-known/csaf/provider-metadata.json", server.base),
+        None,
+    )
+    .await;
+    let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    assert_eq!(
+        meta["canonical_url"],
+        "https://trust.acme.example/.well-known/csaf/provider-metadata.json"
+    );
+
+    let client = reqwest::Client::new();
+    let form = client
+        .get(format!("{}/subscribe", server.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = form.text().await.unwrap();
+    let token = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("CSRF token in the form")
+        .to_owned();
+    let resp = client
+        .post(format!("{}/subscribe", server.base))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf={token}&email=reader%40example.org&topic=advisories"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let mut mail = Vec::new();
+    for _ in 0..100 {
+        mail = std::fs::read_dir(maildir.join("new"))
+            .map(|rd| {
+                rd.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !mail.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(mail.len(), 1, "one confirmation mail");
+    // The body is quoted-printable: join its soft line breaks.
+    let m = mail[0].replace("=\r\n", "").replace("=\n", "");
+    assert!(m.contains("To: reader@example.org"), "{m}");
+    assert!(
+        m.contains("From: \"Acme Trust Center\" <trust@acme.example>"),
+        "{m}"
+    );
+    assert!(
+        m.contains("https://trust.acme.example/subscribe/confirm/"),
+        "the link points to the public address: {m}"
+    );
+    sigterm(&server.child);
+}

@@ -67,6 +67,23 @@ pub struct SmtpSettings {
     pub credentials: Option<(String, String)>,
 }
 
+impl SmtpSettings {
+    /// Checks the sender and host without building a transport (which needs a runtime).
+    pub fn check(&self) -> Result<(), TrustError> {
+        self.from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| TrustError::invalid("smtp.from", format!("{e}")))?;
+        if self.host.trim().is_empty() || self.host.contains(char::is_whitespace) {
+            return Err(TrustError::invalid("smtp.host", "is not a host name"));
+        }
+        if self.tls != SmtpTls::None {
+            TlsParameters::new(self.host.clone())
+                .map_err(|e| TrustError::invalid("smtp.host", format!("{e}")))?;
+        }
+        Ok(())
+    }
+}
+
 /// Sends through an SMTP server.
 #[derive(Clone)]
 pub struct SmtpMailer {

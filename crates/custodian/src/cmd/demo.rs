@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::output::Progress;
 
 pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
+    let s = &s.with_bind(a.bind);
     let app = App::open(s, OpenMode::Create).await?;
     println!(
         "Custodian demo — data in {} ({})",
@@ -95,7 +96,7 @@ pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let bind = a.bind.unwrap_or(s.bind);
+    let bind = s.bind;
     println!("4. Serving. Look at:");
     println!("     http://{bind}/admin            admin console");
     println!("     http://{bind}/v1/openapi.json  API document");

@@ -8,8 +8,16 @@ use crate::cli::ServeArgs;
 use crate::config::Settings;
 
 pub(crate) async fn run(s: &Settings, a: ServeArgs) -> anyhow::Result<()> {
+    // `--bind` wins over the configuration everywhere, including the addresses the Trust
+    // Center publishes when no `[trust] public_url` is set.
+    let s = &s.with_bind(a.bind);
+    if s.trust.smtp.is_none() {
+        tracing::warn!(
+            "no [trust.smtp] configured: Trust Center mail is kept in memory and logged, not sent"
+        );
+    }
     let app = App::open(s, OpenMode::Create).await?;
-    serve(&app, s, a.bind.unwrap_or(s.bind)).await
+    serve(&app, s, s.bind).await
 }
 
 /// Serves `app` on `bind` until a shutdown signal.

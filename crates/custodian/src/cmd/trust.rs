@@ -6,26 +6,39 @@ use std::sync::Arc;
 use anyhow::Context;
 use custodian_db::{Clock, Database, Timestamp};
 use custodian_trust::{
-    AdvisoryKind, NewAdvisory, NewAttestation, RecordingMailer, Severity, TrustConfig,
-    TrustService, Visibility,
+    AdvisoryKind, Mailer, NewAdvisory, NewAttestation, RecordingMailer, Severity, SmtpMailer,
+    TrustConfig, TrustService, Visibility,
 };
 
 use crate::config::Settings;
 
-/// Opens the Trust Center. Its public URL follows the server's bind address and TLS setting;
-/// mail is kept in memory (and logged) until SMTP settings are wired through the configuration.
+/// Opens the Trust Center. Its public URL is `[trust] public_url`, else the server's scheme and
+/// bind address; mail goes through `[trust.smtp]`, else it is kept in memory (and logged).
 pub(crate) async fn open_service(
     s: &Settings,
     db: Database,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<TrustService> {
-    let scheme = if s.tls.is_some() { "https" } else { "http" };
-    let cfg = TrustConfig::new(
-        &format!("{scheme}://{}", s.bind),
-        &s.brand,
-        "security@example.com",
-    );
-    TrustService::open(db, clock, cfg, Arc::new(RecordingMailer::default()))
+    let base = match &s.trust.public_url {
+        Some(u) => u.clone(),
+        None => {
+            let scheme = if s.tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{}", s.bind)
+        }
+    };
+    let contact = s
+        .trust
+        .security_contact
+        .as_deref()
+        .unwrap_or("security@example.com");
+    let cfg = TrustConfig::new(&base, &s.brand, contact);
+    let mailer: Arc<dyn Mailer> = match &s.trust.smtp {
+        Some(smtp) => Arc::new(
+            SmtpMailer::new(smtp).map_err(|e| anyhow::anyhow!("configuration: trust.{e}"))?,
+        ),
+        None => Arc::new(RecordingMailer::default()),
+    };
+    TrustService::open(db, clock, cfg, mailer)
         .await
         .context("opening the Trust Center")
 }
