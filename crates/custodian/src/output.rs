@@ -43,14 +43,20 @@ impl Progress {
     /// Reports how much is done.
     pub(crate) fn set(&self, done: u64) {
         match &self.bar {
-            Some(b) => b.set_position(done),
+            Some(b) => {
+                // Some totals are estimates; never show more done than the whole.
+                if b.length().is_some_and(|l| done > l) {
+                    b.set_length(done);
+                }
+                b.set_position(done);
+            }
             None => {
                 let mut last = self
                     .last_line
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if last.elapsed().as_secs() >= 5 {
-                    eprintln!("{}: {done}/{}", self.label, self.total);
+                    eprintln!("{}: {done}/{}", self.label, self.total.max(done));
                     *last = std::time::Instant::now();
                 }
             }

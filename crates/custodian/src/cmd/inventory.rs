@@ -153,9 +153,7 @@ async fn load(
     ctx: &custodian_vault::RequestContext,
     new: &NewDataset,
 ) -> anyhow::Result<Dataset> {
-    let total = std::fs::metadata(&new.members)
-        .map(|m| m.len() / 80)
-        .unwrap_or(0);
+    let total = estimated_rows(&new.members);
     let progress = Progress::new(new.name.as_str(), total, s.json);
     let d = app
         .breach
@@ -165,6 +163,28 @@ async fn load(
         .with_context(|| format!("loading dataset `{}`", new.name))?;
     progress.finish();
     Ok(d)
+}
+
+/// The rows of a members file, estimated from the length of its first lines (for the progress
+/// bar only; compressed or unreadable files give 0, an unknown length).
+fn estimated_rows(path: &std::path::Path) -> u64 {
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let Ok(len) = f.metadata().map(|m| m.len()) else {
+        return 0;
+    };
+    let mut head = Vec::with_capacity(64 * 1024);
+    if f.by_ref().take(64 * 1024).read_to_end(&mut head).is_err() {
+        return 0;
+    }
+    let lines = head.iter().filter(|&&b| b == b'\n').count() as u64;
+    if lines < 2 {
+        return 0;
+    }
+    // The first line is a header in CSV; NDJSON has none, and one row either way is noise.
+    len * lines / head.len() as u64 - 1
 }
 
 /// A dataset as JSON (names, counts and element names only).
@@ -203,5 +223,32 @@ fn print_datasets(s: &Settings, list: &[Dataset]) {
             let kinds: Vec<String> = d.unlinked.iter().map(|(e, n)| format!("{e} {n}")).collect();
             println!("{:<22} unlinked identifiers: {}", "", kinds.join(", "));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_estimate_follows_the_length_of_the_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.csv");
+        let mut text = String::from("external_id,phone\n");
+        for i in 0..1000 {
+            text.push_str(&format!("P{i:07},+1555{i:07}\n"));
+        }
+        std::fs::write(&small, &text).unwrap();
+        assert_eq!(estimated_rows(&small), 1000);
+        // Longer than the sample: the estimate scales with the file's length.
+        let big = dir.path().join("big.csv");
+        let mut text = String::from("external_id,phone\n");
+        for i in 0..100_000 {
+            text.push_str(&format!("P{i:07},+1555{i:07}\n"));
+        }
+        std::fs::write(&big, &text).unwrap();
+        let est = estimated_rows(&big);
+        assert!((99_000..=101_000).contains(&est), "{est}");
+        assert_eq!(estimated_rows(&dir.path().join("missing.csv")), 0);
     }
 }
