@@ -46,10 +46,13 @@ impl Drop for Server {
     }
 }
 
-fn start_server(dir: &Path, log: &Path) -> Server {
+/// `custodian serve` on an ephemeral loopback port, with `global` arguments (such as
+/// `--config FILE`) before the command.
+fn start_server(dir: &Path, log: &Path, global: &[&std::ffi::OsStr]) -> Server {
     let mut child = bin()
         .arg("--data-dir")
         .arg(dir)
+        .args(global)
         .args(["-vv", "serve", "--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(log).expect("log file"))
@@ -123,7 +126,7 @@ async fn synth_serve_health_and_clean_shutdown() {
     let key = key.trim().to_owned();
 
     let log = tmp.path().join("serve.log");
-    let mut server = start_server(&data, &log);
+    let mut server = start_server(&data, &log, &[]);
     let (s, body) = get(&format!("{}/healthz", server.base), None).await;
     assert_eq!(s, 200, "{body}");
     let (s, body) = get(&format!("{}/readyz", server.base), None).await;
@@ -251,68 +254,16 @@ fn bad_config_values_name_the_key() {
     assert!(err.contains("server.bind"), "{err}");
 }
 
-/// The interpreter of the test virtual environment (`scripts/test-services/install.sh`).
-fn venv_python() -> std::path::PathBuf {
-    if let Ok(p) = std::env::var("CUSTODIAN_TEST_PYTHON") {
-        return p.into();
-    }
-    let venv = std::env::var("CUSTODIAN_TEST_VENV")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/custodian/test-venv")
-        });
-    venv.join("bin/python")
-}
-
 /// `[trust]` in the configuration: the Trust Center publishes its configured public address and
 /// contact, and a subscription made on the running server is confirmed by mail through the
 /// configured SMTP server (aiosmtpd on a loopback port, writing a Maildir).
 #[tokio::test]
 async fn serve_sends_trust_center_mail_through_the_configured_smtp_server() {
-    let py = venv_python();
-    let has_aiosmtpd = py.exists()
-        && Command::new(&py)
-            .args(["-c", "import aiosmtpd"])
-            .status()
-            .is_ok_and(|s| s.success());
-    if !has_aiosmtpd {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "aiosmtpd is required under CI=true (scripts/test-services/install.sh)"
-        );
-        eprintln!("SKIPPED: aiosmtpd missing (run scripts/test-services/install.sh)");
+    let Some(smtp) = custodian_db::testing::MaildirSmtp::start("trust smtp settings") else {
         return;
-    }
+    };
+    let port = smtp.port;
     let tmp = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let maildir = tmp.path().join("box");
-    struct Smtp(Child);
-    impl Drop for Smtp {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _smtp = Smtp(
-        Command::new(&py)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
     let cfg = tmp.path().join("custodian.toml");
     std::fs::write(
         &cfg,
@@ -324,23 +275,11 @@ async fn serve_sends_trust_center_mail_through_the_configured_smtp_server() {
         ),
     )
     .unwrap();
-    let data = tmp.path().join("data");
-    let mut child = bin()
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(tmp.path().join("serve.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = lines.next().unwrap().unwrap();
-    let base = line.strip_prefix("listening on ").expect(&line).to_owned();
-    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-    let server = Server { child, base };
+    let server = start_server(
+        &tmp.path().join("data"),
+        &tmp.path().join("serve.log"),
+        &["--config".as_ref(), cfg.as_os_str()],
+    );
 
     let (s, txt) = get(&format!("{}/.well-known/security.txt", server.base), None).await;
     assert_eq!(s, 200);
@@ -391,19 +330,7 @@ async fn serve_sends_trust_center_mail_through_the_configured_smtp_server() {
         .await
         .unwrap();
     assert!(resp.status().is_success(), "{}", resp.status());
-    let mut mail = Vec::new();
-    for _ in 0..100 {
-        mail = std::fs::read_dir(maildir.join("new"))
-            .map(|rd| {
-                rd.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !mail.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mail = smtp.wait_for(1).await;
     assert_eq!(mail.len(), 1, "one confirmation mail");
     // The body is quoted-printable: join its soft line breaks.
     let m = mail[0].replace("=\r\n", "").replace("=\n", "");

@@ -133,6 +133,102 @@ async fn connect_pg(url: &str, schema: Option<String>) -> Result<Database, crate
     Database::connect(&cfg, OpenMode::Create).await
 }
 
+/// The Python interpreter of the test tools' virtual environment (`CUSTODIAN_TEST_PYTHON`, else
+/// `bin/python` in `CUSTODIAN_TEST_VENV`, else in `~/.cache/custodian/test-venv`; installed by
+/// `scripts/test-services/install.sh`).
+pub fn test_python() -> std::path::PathBuf {
+    if let Ok(p) = std::env::var("CUSTODIAN_TEST_PYTHON") {
+        return p.into();
+    }
+    let venv = std::env::var("CUSTODIAN_TEST_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/custodian/test-venv")
+        });
+    venv.join("bin/python")
+}
+
+/// A real SMTP server on a loopback port (Python's aiosmtpd) that writes each message it
+/// accepts to a Maildir; stopped when dropped.
+#[derive(Debug)]
+pub struct MaildirSmtp {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl MaildirSmtp {
+    /// Starts the server, or returns `None` after a loud `SKIPPED` line when aiosmtpd is not
+    /// installed (panics instead under `CI=true`).
+    pub fn start(test: &str) -> Option<MaildirSmtp> {
+        use std::process::{Command, Stdio};
+        let py = test_python();
+        let installed = Command::new(&py)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed {
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true"),
+                "aiosmtpd is required under CI=true (run scripts/test-services/install.sh)"
+            );
+            eprintln!("SKIPPED {test}: aiosmtpd missing (run scripts/test-services/install.sh)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap_or_else(|e| panic!("a free loopback port: {e}"))
+            .port();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let child = Command::new(&py)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.path().join("box"))
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start aiosmtpd: {e}"));
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(MaildirSmtp { port, child, dir })
+    }
+
+    /// The messages delivered so far, each as its raw text.
+    pub fn messages(&self) -> Vec<String> {
+        let Ok(rd) = std::fs::read_dir(self.dir.path().join("box/new")) else {
+            return Vec::new();
+        };
+        rd.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect()
+    }
+
+    /// Waits up to 10 s for at least `n` messages and returns what has arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<String> {
+        for _ in 0..100 {
+            let m = self.messages();
+            if m.len() >= n {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.messages()
+    }
+}
+
+impl Drop for MaildirSmtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Runs one async test body on both backends: for each `name`, an `async fn name(t: &TestDb)`
 /// must exist in scope, and the macro generates `name::sqlite` and `name::postgres` tests.
 #[macro_export]

@@ -51,16 +51,7 @@ pub(crate) fn link_token(text: &str, prefix: &str) -> String {
 
 /// The test tools' locations (see scripts/test-services/trust.sh).
 pub(crate) fn venv_python() -> PathBuf {
-    if let Ok(p) = std::env::var("CUSTODIAN_TEST_PYTHON") {
-        return p.into();
-    }
-    let venv = std::env::var("CUSTODIAN_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/custodian/test-venv")
-        });
-    venv.join("bin/python")
+    custodian_db::testing::test_python()
 }
 
 pub(crate) fn node_dir() -> PathBuf {
