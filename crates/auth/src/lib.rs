@@ -39,5 +39,11 @@ pub const COMPONENT: Component = Component {
             sqlite: include_str!("../migrations/sqlite/0002_default_roles.sql"),
             postgres: include_str!("../migrations/postgres/0002_default_roles.sql"),
         },
+        Migration {
+            version: 3,
+            name: "the notifier role",
+            sqlite: include_str!("../migrations/sqlite/0003_notifier_role.sql"),
+            postgres: include_str!("../migrations/postgres/0003_notifier_role.sql"),
+        },
     ],
 };

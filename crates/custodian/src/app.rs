@@ -97,6 +97,12 @@ impl App {
         st.breach = Some(self.breach.clone());
         st.guard = Some(self.guard.clone());
         st.trust = Some(self.trust.clone());
+        match crate::cmd::notify::service(self, s) {
+            Ok(n) => st.notify = Some(n),
+            Err(e) => {
+                tracing::warn!(error = %e, "notification campaigns are off: their code key is unavailable");
+            }
+        }
         st.scans = Some(crate::cmd::scan::web_config(self, s));
         st
     }

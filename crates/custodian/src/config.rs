@@ -34,6 +34,145 @@ struct Raw {
     scan: ScanSettings,
     #[serde(default)]
     trust: RawTrust,
+    #[serde(default)]
+    notify: RawNotify,
+}
+
+/// `[notify]`: how `custodian serve` sends notification campaigns. `workers` is how many
+/// campaigns one serve process sends at once (0: serve does not send; `custodian notify send`
+/// still can); `[notify.smtp]` is the relay notices go through (the keys of `[trust.smtp]`, plus
+/// `dkim_selector`, `dkim_domain`, `dkim_key_file` for DKIM signing and `connections`);
+/// `sms_url` the SMS gateway (JSON POST; its bearer token from `CUSTODIAN_SMS_TOKEN`);
+/// `letters_dir` where print files and manifests go (default DATA_DIR/letters). Without
+/// `[notify.smtp]` serve sends no e-mail: e-mail notices wait, and the status says so.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    workers: Option<usize>,
+    batch: Option<i64>,
+    sms_url: Option<String>,
+    letters_dir: Option<PathBuf>,
+    smtp: Option<RawSmtp>,
+}
+
+/// DKIM signing of notices.
+#[derive(Debug, Clone)]
+pub(crate) struct DkimSettings {
+    pub(crate) selector: String,
+    pub(crate) domain: String,
+    pub(crate) key_file: PathBuf,
+}
+
+/// The notification workers' validated settings.
+#[derive(Debug, Clone)]
+pub(crate) struct NotifySettings {
+    pub(crate) workers: usize,
+    pub(crate) batch: i64,
+    pub(crate) sms_url: Option<String>,
+    pub(crate) letters_dir: Option<PathBuf>,
+    pub(crate) smtp: Option<custodian_trust::SmtpSettings>,
+    pub(crate) dkim: Option<DkimSettings>,
+    pub(crate) connections: u32,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            workers: 2,
+            batch: 64,
+            sms_url: None,
+            letters_dir: None,
+            smtp: None,
+            dkim: None,
+            connections: 8,
+        }
+    }
+}
+
+impl RawNotify {
+    fn settings(self) -> anyhow::Result<NotifySettings> {
+        let d = NotifySettings::default();
+        let workers = self.workers.unwrap_or(d.workers);
+        if workers > 64 {
+            bail!("configuration: notify.workers must be 0 to 64, not {workers}");
+        }
+        let batch = self.batch.unwrap_or(d.batch);
+        if !(1..=10_000).contains(&batch) {
+            bail!("configuration: notify.batch must be 1 to 10000, not {batch}");
+        }
+        if let Some(u) = &self.sms_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            bail!("configuration: notify.sms_url must be an http(s) URL, not `{u}`");
+        }
+        let (smtp, dkim, connections) = match self.smtp {
+            None => (None, None, d.connections),
+            Some(mut m) => {
+                let dkim = match (
+                    m.dkim_selector.take(),
+                    m.dkim_domain.take(),
+                    m.dkim_key_file.take(),
+                ) {
+                    (Some(selector), Some(domain), Some(key_file)) => Some(DkimSettings {
+                        selector,
+                        domain,
+                        key_file,
+                    }),
+                    (None, None, None) => None,
+                    _ => bail!(
+                        "configuration: notify.smtp.dkim_selector, dkim_domain and dkim_key_file must be set together"
+                    ),
+                };
+                let connections = m.connections.take().unwrap_or(d.connections);
+                if !(1..=256).contains(&connections) {
+                    bail!(
+                        "configuration: notify.smtp.connections must be 1 to 256, not {connections}"
+                    );
+                }
+                (Some(smtp_settings("notify", m)?), dkim, connections)
+            }
+        };
+        Ok(NotifySettings {
+            workers,
+            batch,
+            sms_url: self.sms_url,
+            letters_dir: self.letters_dir,
+            smtp,
+            dkim,
+            connections,
+        })
+    }
+}
+
+/// Checks an `[x.smtp]` section; errors name `x.smtp.KEY`.
+fn smtp_settings(section: &str, m: RawSmtp) -> anyhow::Result<custodian_trust::SmtpSettings> {
+    use custodian_trust::SmtpTls;
+    let (tls, default_port) = match m.security.as_deref().unwrap_or("starttls") {
+        "starttls" => (SmtpTls::StartTls, 587),
+        "tls" => (SmtpTls::Tls, 465),
+        "none" => (SmtpTls::None, 25),
+        other => bail!(
+            "configuration: {section}.smtp.security must be `starttls`, `tls` or `none`, not `{other}`"
+        ),
+    };
+    let credentials = match (m.username, m.password) {
+        (Some(u), Some(p)) => Some((u, p)),
+        (None, None) => None,
+        _ => bail!(
+            "configuration: {section}.smtp.username and {section}.smtp.password must be set together"
+        ),
+    };
+    let settings = custodian_trust::SmtpSettings {
+        host: m.host.trim().to_owned(),
+        port: m.port.unwrap_or(default_port),
+        tls,
+        from: m.from,
+        credentials,
+    };
+    if let Err(e) = settings.check() {
+        bail!("configuration: {section}.{e}");
+    }
+    Ok(settings)
 }
 
 /// `[trust]`: the Trust Center's public address (what links in mail, feeds, `security.txt` and
@@ -60,6 +199,12 @@ struct RawSmtp {
     from: String,
     username: Option<String>,
     password: Option<String>,
+    /// `[notify.smtp]` only: DKIM selector, signing domain and RSA key file (PKCS#1 PEM).
+    dkim_selector: Option<String>,
+    dkim_domain: Option<String>,
+    dkim_key_file: Option<PathBuf>,
+    /// `[notify.smtp]` only: pooled connections per worker.
+    connections: Option<u32>,
 }
 
 /// The Trust Center's validated settings.
@@ -101,33 +246,16 @@ impl RawTrust {
         let smtp = match self.smtp {
             None => None,
             Some(m) => {
-                use custodian_trust::SmtpTls;
-                let (tls, default_port) = match m.security.as_deref().unwrap_or("starttls") {
-                    "starttls" => (SmtpTls::StartTls, 587),
-                    "tls" => (SmtpTls::Tls, 465),
-                    "none" => (SmtpTls::None, 25),
-                    other => bail!(
-                        "configuration: trust.smtp.security must be `starttls`, `tls` or `none`, not `{other}`"
-                    ),
-                };
-                let credentials = match (m.username, m.password) {
-                    (Some(u), Some(p)) => Some((u, p)),
-                    (None, None) => None,
-                    _ => bail!(
-                        "configuration: trust.smtp.username and trust.smtp.password must be set together"
-                    ),
-                };
-                let settings = custodian_trust::SmtpSettings {
-                    host: m.host.trim().to_owned(),
-                    port: m.port.unwrap_or(default_port),
-                    tls,
-                    from: m.from,
-                    credentials,
-                };
-                if let Err(e) = settings.check() {
-                    bail!("configuration: trust.{e}");
+                if m.dkim_selector.is_some()
+                    || m.dkim_domain.is_some()
+                    || m.dkim_key_file.is_some()
+                    || m.connections.is_some()
+                {
+                    bail!(
+                        "configuration: trust.smtp takes no dkim_* or connections keys (they are for notify.smtp)"
+                    );
                 }
-                Some(settings)
+                Some(smtp_settings("trust", m)?)
             }
         };
         Ok(TrustSettings {
@@ -250,6 +378,7 @@ pub(crate) struct Settings {
     pub(crate) retention: RetentionRules,
     pub(crate) scan: ScanSettings,
     pub(crate) trust: TrustSettings,
+    pub(crate) notify: NotifySettings,
 }
 
 impl Settings {
@@ -333,6 +462,7 @@ impl Settings {
             policy_file: raw.vault.policy_file,
             scan: raw.scan,
             trust: raw.trust.settings()?,
+            notify: raw.notify.settings()?,
         })
     }
 
@@ -483,6 +613,66 @@ mod tests {
                     "trust.smtp.username",
                 ),
                 ("[trust.smtp]\nhost = \"h\"\n", "from"),
+            ] {
+                jail.create_file("bad.toml", body)?;
+                g.config = Some("bad.toml".into());
+                let e = Settings::load(&g).unwrap_err().to_string();
+                assert!(e.contains(key), "{body}: {e}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn notify_section_sets_workers_and_the_notice_relay() {
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load(&globals()).map_err(|e| e.to_string())?;
+            assert_eq!(s.notify.workers, 2);
+            assert!(s.notify.smtp.is_none() && s.notify.dkim.is_none());
+            jail.create_file(
+                "n.toml",
+                "[notify]\nworkers = 4\nbatch = 128\nsms_url = \"http://127.0.0.1:9/sms\"\n\
+                 [notify.smtp]\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"\n\
+                 from = \"Acme <notices@acme.example>\"\nconnections = 16\n\
+                 dkim_selector = \"s1\"\ndkim_domain = \"acme.example\"\ndkim_key_file = \"k.pem\"\n",
+            )?;
+            jail.set_env("CUSTODIAN_NOTIFY__SMTP__USERNAME", "relay");
+            jail.set_env("CUSTODIAN_NOTIFY__SMTP__PASSWORD", "secret");
+            let mut g = globals();
+            g.config = Some("n.toml".into());
+            let s = Settings::load(&g).map_err(|e| e.to_string())?;
+            assert_eq!(
+                (s.notify.workers, s.notify.batch, s.notify.connections),
+                (4, 128, 16)
+            );
+            let smtp = s.notify.smtp.unwrap();
+            assert_eq!((smtp.host.as_str(), smtp.port), ("127.0.0.1", 2525));
+            assert_eq!(smtp.credentials, Some(("relay".into(), "secret".into())));
+            assert_eq!(s.notify.dkim.unwrap().selector, "s1");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_notify_settings_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            let mut g = globals();
+            for (body, key) in [
+                ("[notify]\nworkers = 500\n", "notify.workers"),
+                ("[notify]\nbatch = 0\n", "notify.batch"),
+                ("[notify]\nsms_url = \"gateway\"\n", "notify.sms_url"),
+                (
+                    "[notify.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\nsecurity = \"ssl\"\n",
+                    "notify.smtp.security",
+                ),
+                (
+                    "[notify.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\ndkim_selector = \"s\"\n",
+                    "dkim_key_file",
+                ),
+                (
+                    "[trust.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\nconnections = 3\n",
+                    "trust.smtp",
+                ),
             ] {
                 jail.create_file("bad.toml", body)?;
                 g.config = Some("bad.toml".into());

@@ -1,6 +1,7 @@
 //! The binary end to end, as a user runs it: `custodian synth`, `custodian api-key`, and
 //! `custodian serve` on an ephemeral port with health, readiness, an authenticated call and a
-//! clean shutdown on SIGTERM; plus the errors a user sees for common mistakes.
+//! clean shutdown on SIGTERM; plus the errors a user sees for common mistakes; and
+//! `custodian demo` from the synthetic carrier to a delivered campaign and a working lookup page.
 
 // Test code: a broken fixture should panic loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -344,4 +345,136 @@ async fn serve_sends_trust_center_mail_through_the_configured_smtp_server() {
         "the link points to the public address: {m}"
     );
     sigterm(&server.child);
+}
+
+/// `custodian demo` end to end: the breach chapter computes the impact, the campaign delivers
+/// one e-mail per reported notice to the loopback sink (none with a full SSN from the
+/// carrier's people), and the server it ends with answers "was I affected?" for the printed
+/// code, and not for a made-up one.
+#[tokio::test]
+async fn the_demo_delivers_a_campaign_and_serves_a_working_lookup_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("demo.log");
+    let mut child = bin()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["demo", "--people", "800", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut server = Server {
+        child,
+        base: String::new(),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while server.base.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx.recv_timeout(left).unwrap_or_else(|_| {
+            panic!(
+                "the demo did not start serving; stdout:\n{}\nstderr:\n{}",
+                out.join("\n"),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
+        if let Some(b) = line.strip_prefix("listening on ") {
+            server.base = b.to_owned();
+        }
+        out.push(line);
+    }
+    std::thread::spawn(move || while rx.recv().is_ok() {});
+    let text = out.join("\n");
+    let chapter = |n: &str| {
+        out.iter()
+            .find(|l| l.starts_with(n))
+            .unwrap_or_else(|| panic!("no chapter `{n}` in:\n{text}"))
+            .clone()
+    };
+    assert!(
+        chapter("4. Breach engine").contains("800 of 800 people affected"),
+        "{text}"
+    );
+    let campaign = chapter("5. Notification campaign");
+    assert!(campaign.contains("status finished"), "{campaign}");
+    let emails: usize = campaign
+        .split("; ")
+        .nth(1)
+        .and_then(|p| p.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{campaign}"));
+    let mailbox: Vec<_> = std::fs::read_dir(dir.path().join("demo-mailbox/new"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(emails > 400, "{campaign}");
+    assert_eq!(mailbox.len(), emails, "one message per reported e-mail");
+    let people = std::fs::read_to_string(dir.path().join("carrier/people.csv")).unwrap();
+    let ssns: Vec<&str> = people
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(9))
+        .filter(|s| s.len() == 11)
+        .collect();
+    assert!(ssns.len() > 500, "most synthetic people have an SSN");
+    for m in &mailbox {
+        let m = m.replace("=\r\n", "").replace("=\n", "");
+        for ssn in &ssns {
+            assert!(
+                !m.contains(ssn) && !m.contains(&ssn.replace('-', "")),
+                "a notice carries a full SSN"
+            );
+        }
+    }
+    let letters = std::fs::read_dir(dir.path().join("letters"))
+        .unwrap()
+        .count();
+    assert!(letters >= 2, "a print file and its manifest");
+
+    let code = text
+        .split("try the code ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no lookup code printed:\n{text}"))
+        .to_owned();
+    let client = reqwest::Client::new();
+    let ask = |code: String| {
+        client
+            .post(format!("{}/v1/lookup", server.base))
+            .json(&serde_json::json!({ "code": code }))
+            .send()
+    };
+    let found: serde_json::Value = ask(code.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(found["found"], true, "{found}");
+    assert!(
+        found["protection_code"]
+            .as_str()
+            .unwrap()
+            .starts_with("DEMO-"),
+        "{found}"
+    );
+    let made_up: String = code.chars().rev().collect();
+    let missing: serde_json::Value = ask(made_up).await.unwrap().json().await.unwrap();
+    assert_eq!(missing["found"], false, "{missing}");
+    let (status, page) = get(&format!("{}/was-i-affected", server.base), None).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Was I affected?"));
+
+    sigterm(&server.child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(st) = server.child.try_wait().unwrap() {
+            assert!(st.success(), "demo exited with {st}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "demo did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -1,19 +1,19 @@
 //! The channels. E-mail goes over SMTP with lettre (plain, STARTTLS or TLS over rustls; optional
 //! authentication; optional DKIM signing; a `Message-ID` per notice derived from its idempotency
 //! key, and the key itself in an `X-Idempotency-Key` header). SMS goes to an HTTP gateway as a
-//! JSON POST carrying the key (body field and `Idempotency-Key` header). Letters are appended to
-//! a print file per worker (plain text, one notice per page, pages separated by form feeds — no
-//! PDF library is in the tree, so print files are text the print vendor's composition step
-//! takes) with a CSV mailing manifest beside it (`idempotency_key,name,street,city_state_zip`)
-//! so the vendor can drop a duplicate page a killed worker left behind.
+//! JSON POST carrying the key (body field and `Idempotency-Key` header).
+//!
+//! Letters are PDFs batched into print files with a CSV mailing manifest, as print vendors take
+//! them: see [`Letters`] (the `letters` module says how a crash never loses a letter reported sent,
+//! `letter_pdf` how a letter is laid out).
 //!
 //! A send ends [`SendResult::Sent`], [`SendResult::Soft`] (retry later: a 4xx SMTP reply, a
 //! connection failure, a 5xx from the gateway) or [`SendResult::Hard`] (a permanent 5xx SMTP
 //! reply, a 4xx from the gateway, no address).
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::sync::Mutex;
+mod letter_pdf;
+mod letters;
+
 use std::time::Duration;
 
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
@@ -25,8 +25,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::service::Contact;
 use crate::template::Rendered;
+
+pub use letters::{Letters, LettersConfig};
 
 /// How a send ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,85 +261,6 @@ impl Sms {
             }
             Ok(resp) => SendResult::Soft(format!("gateway: HTTP {}", resp.status())),
             Err(e) => SendResult::Soft(format!("gateway: {e}")),
-        }
-    }
-}
-
-/// The letter writer: print files and manifests in a directory.
-#[derive(Debug)]
-pub struct Letters {
-    dir: PathBuf,
-    owner: String,
-    lock: Mutex<()>,
-}
-
-impl Letters {
-    /// Letters go to `dir`; `owner` (the worker) names this process's print file.
-    pub fn new(dir: PathBuf, owner: &str) -> Letters {
-        let owner = owner
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        Letters {
-            dir,
-            owner,
-            lock: Mutex::new(()),
-        }
-    }
-
-    /// Appends one letter to this worker's print file and manifest.
-    pub fn send(&self, campaign: &str, contact: &Contact, idem: &str, r: &Rendered) -> SendResult {
-        let Some(addr) = &contact.address else {
-            return SendResult::Hard("no postal address".into());
-        };
-        let res = (|| -> std::io::Result<()> {
-            #[allow(clippy::unwrap_used)] // A poisoned lock only means another send panicked.
-            let _g = self
-                .lock
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            std::fs::create_dir_all(&self.dir)?;
-            let print = self
-                .dir
-                .join(format!("print-{campaign}-{}.txt", self.owner));
-            let manifest = self
-                .dir
-                .join(format!("manifest-{campaign}-{}.csv", self.owner));
-            let new_manifest = !manifest.exists();
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&print)?;
-            let page = format!(
-                "{}\n\n{}\n\n{}\n\x0c\n",
-                addr.join("\n"),
-                r.subject,
-                r.body.trim_end()
-            );
-            f.write_all(page.as_bytes())?;
-            f.sync_data()?;
-            let mut m = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&manifest)?;
-            let mut line = String::new();
-            if new_manifest {
-                line.push_str("idempotency_key,name,street,city_state_zip\n");
-            }
-            let esc = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-            line.push_str(&format!(
-                "{},{},{},{}\n",
-                esc(idem),
-                esc(addr.first().map_or("", String::as_str)),
-                esc(addr.get(1).map_or("", String::as_str)),
-                esc(addr.get(2).map_or("", String::as_str))
-            ));
-            m.write_all(line.as_bytes())?;
-            m.sync_data()
-        })();
-        match res {
-            Ok(()) => SendResult::Sent(idem.to_owned()),
-            Err(e) => SendResult::Soft(format!("print file: {e}")),
         }
     }
 }

@@ -269,13 +269,13 @@ impl Notify {
     }
 
     /// The login banner for the company's own logged-in pages (the caller authenticated the
-    /// customer). Needs `campaigns.read`.
+    /// customer). Needs `notify.read`.
     pub async fn banner(
         &self,
         p: &custodian_auth::Principal,
         external_id: &str,
     ) -> Result<Banner, NotifyError> {
-        p.require("campaigns.read")?;
+        p.require("notify.read")?;
         let rs = store::recipients_by_external(self.db(), external_id).await?;
         Ok(match rs.last() {
             Some(r) => {

@@ -1,6 +1,6 @@
 //! [`Notify`]: campaigns from the breach engine's impact, templates and their checks, codes,
-//! start/pause/resume/cancel, progress and previews. Operations need `campaigns.read` or
-//! `campaigns.write`; reading people also needs the vault's `people.read` and a role allowed to
+//! start/pause/resume/cancel, progress and previews. Operations need `notify.read` or
+//! `notify.write`; reading people also needs the vault's `people.read` and a role allowed to
 //! reveal contact fields (the purpose names the campaign, so the access log shows every read).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,9 +65,41 @@ pub(crate) struct PersonData {
     pub(crate) public_id: String,
     pub(crate) state: String,
     pub(crate) values: BTreeMap<Field, String>,
+    /// Fields the caller's role saw only masked.
+    pub(crate) masked: BTreeSet<Field>,
 }
 
 impl PersonData {
+    /// Refuses data a notice cannot be addressed with: contact fields the role sees only masked
+    /// (a masked e-mail address or street would send the notice nowhere, or to a stranger).
+    fn require_revealed(&self, p: &Principal) -> Result<(), NotifyError> {
+        let masked: Vec<&str> = [
+            Field::FirstName,
+            Field::LastName,
+            Field::Street,
+            Field::City,
+            Field::Zip,
+            Field::Email,
+            Field::Phone,
+            Field::Dob,
+        ]
+        .into_iter()
+        .filter(|f| self.masked.contains(f))
+        .map(Field::as_str)
+        .collect();
+        if masked.is_empty() {
+            return Ok(());
+        }
+        Err(NotifyError::Auth(custodian_auth::AuthError::Forbidden {
+            principal: p.name.clone(),
+            role: p.role.name().to_owned(),
+            permission: format!(
+                "reveal of {} (seen masked; plan and send campaigns as a principal whose role may reveal contact fields, such as `notifier`)",
+                masked.join(", ")
+            ),
+        }))
+    }
+
     fn get(&self, f: Field) -> String {
         self.values.get(&f).cloned().unwrap_or_default()
     }
@@ -124,15 +156,15 @@ impl Notify {
         self.inner.clock.now()
     }
 
-    /// All campaigns. Needs `campaigns.read`.
+    /// All campaigns. Needs `notify.read`.
     pub async fn list(&self, p: &Principal) -> Result<Vec<Campaign>, NotifyError> {
-        p.require("campaigns.read")?;
+        p.require("notify.read")?;
         store::campaigns(self.db()).await
     }
 
-    /// One campaign by name or id. Needs `campaigns.read`.
+    /// One campaign by name or id. Needs `notify.read`.
     pub async fn campaign(&self, p: &Principal, name: &str) -> Result<Campaign, NotifyError> {
-        p.require("campaigns.read")?;
+        p.require("notify.read")?;
         store::campaign_by_name(self.db(), name).await
     }
 
@@ -157,9 +189,15 @@ impl Notify {
             )
             .await?;
         let mut values = BTreeMap::new();
+        let mut masked = BTreeSet::new();
         for (f, v) in &view.fields {
             let s = match v {
-                FieldValue::Masked(m) => m.clone(),
+                FieldValue::Masked(m) => {
+                    if fields.contains(f) {
+                        masked.insert(*f);
+                    }
+                    m.clone()
+                }
                 FieldValue::Revealed(r) => r.expose().clone(),
             };
             values.insert(*f, s);
@@ -169,6 +207,7 @@ impl Notify {
             public_id: view.id,
             state: view.state.unwrap_or_default(),
             values,
+            masked,
         })
     }
 
@@ -176,7 +215,7 @@ impl Notify {
     /// affected person (cohort, language, minor or not, lookup code) and one queued notice on the
     /// first channel of the order their contact data allows. Reads each person's contact fields
     /// and date of birth from the vault with the campaign in the purpose. Nothing is sent until
-    /// [`Notify::start`]. Needs `campaigns.write` and `incidents.read`.
+    /// [`Notify::start`]. Needs `notify.write` and `incidents.read`.
     pub async fn create(
         &self,
         p: &Principal,
@@ -184,7 +223,9 @@ impl Notify {
         new: &NewCampaign,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Campaign, NotifyError> {
-        p.require("campaigns.write")?;
+        p.require("notify.write")?;
+        // Planning reads each person's contact fields from the vault.
+        p.require("people.read")?;
         let ok = (1..=100).contains(&new.name.len())
             && new
                 .name
@@ -214,74 +255,87 @@ impl Notify {
             now,
         )
         .await?;
-        let purpose = format!(
-            "breach notification campaign {}: plan channel and age",
-            new.name
-        );
-        let today = now.to_datetime().date();
-        let mut planned = 0;
-        let mut page = 0;
-        while let Some(people) = reader.affected_page(&v, page).await? {
-            let mut batch = Vec::with_capacity(people.len());
-            for a in &people {
-                let exposed = v.exposed(a.clear, a.encrypted);
-                let who = PersonRef::parse(&a.public_id);
-                let d = match self
-                    .read_person(
-                        p,
-                        ctx,
-                        &who,
-                        &[Field::Email, Field::Phone, Field::Street, Field::Dob],
-                        &purpose,
-                    )
-                    .await
-                {
-                    Ok(d) => d,
-                    // Shredded since the impact was computed: nobody left to notify.
-                    Err(NotifyError::Vault(custodian_vault::VaultError::NotFound)) => continue,
-                    Err(e) => return Err(e),
-                };
-                let minor = d
-                    .values
-                    .get(&Field::Dob)
-                    .and_then(|s| {
-                        time::Date::parse(
-                            s,
-                            time::macros::format_description!("[year]-[month]-[day]"),
+        // Planning reads every affected person; if any read or write fails, the half-planned
+        // campaign is removed again, so a retry starts clean and no draft is left behind.
+        let planned: Result<(), NotifyError> = async {
+            let purpose = format!(
+                "breach notification campaign {}: plan channel and age",
+                new.name
+            );
+            let today = now.to_datetime().date();
+            let mut planned = 0;
+            let mut page = 0;
+            while let Some(people) = reader.affected_page(&v, page).await? {
+                let mut batch = Vec::with_capacity(people.len());
+                for a in &people {
+                    let exposed = v.exposed(a.clear, a.encrypted);
+                    let who = PersonRef::parse(&a.public_id);
+                    let d = match self
+                        .read_person(
+                            p,
+                            ctx,
+                            &who,
+                            &[Field::Email, Field::Phone, Field::Street, Field::Dob],
+                            &purpose,
                         )
-                        .ok()
-                    })
-                    .is_some_and(|dob| age_on(dob, today) < 18);
-                let channel = new
-                    .channels
-                    .iter()
-                    .copied()
-                    .find(|c| match c {
-                        ChannelKind::Email => d.has(Field::Email),
-                        ChannelKind::Sms => d.has(Field::Phone),
-                        ChannelKind::Letter => d.has(Field::Street),
-                    })
-                    .unwrap_or(new.channels[new.channels.len() - 1]);
-                let lookup = self.inner.key.lookup_code(id.0, d.row_id);
-                let idem = store::idem_key(id.0, d.row_id, channel);
-                batch.push(NewRecipient {
-                    person_id: d.row_id,
-                    public_id: d.public_id.clone(),
-                    external_id: a.external_id.clone(),
-                    cohort: format!("{}:{}", a.account_kind, exposed),
-                    elements: i64::from(exposed.bits()),
-                    account_kind: a.account_kind.to_string(),
-                    state: d.state.clone(),
-                    language: new.settings.default_language.clone(),
-                    minor,
-                    lookup_hash: codes::hash(&lookup),
-                    channel,
-                    verify_hash: codes::hash(&self.inner.key.verify_code(&idem)),
-                });
+                        .await
+                    {
+                        Ok(d) => d,
+                        // Shredded since the impact was computed: nobody left to notify.
+                        Err(NotifyError::Vault(custodian_vault::VaultError::NotFound)) => continue,
+                        Err(e) => return Err(e),
+                    };
+                    d.require_revealed(p)?;
+                    let minor = d
+                        .values
+                        .get(&Field::Dob)
+                        .and_then(|s| {
+                            time::Date::parse(
+                                s,
+                                time::macros::format_description!("[year]-[month]-[day]"),
+                            )
+                            .ok()
+                        })
+                        .is_some_and(|dob| age_on(dob, today) < 18);
+                    let channel = new
+                        .channels
+                        .iter()
+                        .copied()
+                        .find(|c| match c {
+                            ChannelKind::Email => d.has(Field::Email),
+                            ChannelKind::Sms => d.has(Field::Phone),
+                            ChannelKind::Letter => d.has(Field::Street),
+                        })
+                        .unwrap_or(new.channels[new.channels.len() - 1]);
+                    let lookup = self.inner.key.lookup_code(id.0, d.row_id);
+                    let idem = store::idem_key(id.0, d.row_id, channel);
+                    batch.push(NewRecipient {
+                        person_id: d.row_id,
+                        public_id: d.public_id.clone(),
+                        external_id: a.external_id.clone(),
+                        cohort: format!("{}:{}", a.account_kind, exposed),
+                        elements: i64::from(exposed.bits()),
+                        account_kind: a.account_kind.to_string(),
+                        state: d.state.clone(),
+                        language: new.settings.default_language.clone(),
+                        minor,
+                        lookup_hash: codes::hash(&lookup),
+                        channel,
+                        verify_hash: codes::hash(&self.inner.key.verify_code(&idem)),
+                    });
+                }
+                planned += store::insert_recipients(self.db(), id, &batch, now).await?;
+                progress(planned);
+                page += 1;
             }
-            planned += store::insert_recipients(self.db(), id, &batch, now).await?;
-            progress(planned);
-            page += 1;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = planned {
+            if let Err(d) = store::delete_draft(self.db(), id).await {
+                tracing::warn!(campaign = %new.name, error = %d, "removing a half-planned campaign failed");
+            }
+            return Err(e);
         }
         store::campaign(self.db(), id).await
     }
@@ -294,7 +348,7 @@ impl Notify {
         person: &str,
         language: &str,
     ) -> Result<(), NotifyError> {
-        p.require("campaigns.write")?;
+        p.require("notify.write")?;
         let c = self.draft(name).await?;
         custodian_db::sqlx::query(
             "UPDATE notify_recipients SET language = $1 WHERE campaign_id = $2 AND (external_id = $3 OR public_id = $3)",
@@ -319,7 +373,7 @@ impl Notify {
     }
 
     /// Stores a template for a cohort (exact key, account kind or `*`), channel and language.
-    /// Needs `campaigns.write`; only while the campaign is a draft.
+    /// Needs `notify.write`; only while the campaign is a draft.
     pub async fn set_template(
         &self,
         p: &Principal,
@@ -327,7 +381,7 @@ impl Notify {
         key: &TemplateKey,
         t: &TemplateText,
     ) -> Result<(), NotifyError> {
-        p.require("campaigns.write")?;
+        p.require("notify.write")?;
         let c = self.draft(name).await?;
         if !(2..=8).contains(&key.language.len()) {
             return Err(NotifyError::invalid(
@@ -347,13 +401,34 @@ impl Notify {
         .await
     }
 
+    /// Stores the built-in English and Spanish templates of every channel for every cohort (`*`).
+    /// Needs `notify.write`; only while the campaign is a draft.
+    pub async fn install_builtin_templates(
+        &self,
+        p: &Principal,
+        name: &str,
+    ) -> Result<(), NotifyError> {
+        for ch in ChannelKind::ALL {
+            for lang in ["en", "es"] {
+                let key = TemplateKey {
+                    cohort: "*".into(),
+                    channel: ch,
+                    language: lang.into(),
+                };
+                self.set_template(p, name, &key, &template::builtin(ch, lang))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The campaign's templates.
     pub async fn templates(
         &self,
         p: &Principal,
         name: &str,
     ) -> Result<BTreeMap<TemplateKey, TemplateText>, NotifyError> {
-        p.require("campaigns.read")?;
+        p.require("notify.read")?;
         let c = store::campaign_by_name(self.db(), name).await?;
         self.load_templates(&c).await
     }
@@ -376,13 +451,13 @@ impl Notify {
         Ok(out)
     }
 
-    /// Imports identity-protection codes. Needs `campaigns.write`. Returns (added, duplicates).
+    /// Imports identity-protection codes. Needs `notify.write`. Returns (added, duplicates).
     pub async fn import_codes(
         &self,
         p: &Principal,
         codes: &[ProtectionCode],
     ) -> Result<(u64, u64), NotifyError> {
-        p.require("campaigns.write")?;
+        p.require("notify.write")?;
         store::import_codes(self.db(), codes, self.now()).await
     }
 
@@ -424,7 +499,7 @@ impl Notify {
         ctx: &RequestContext,
         name: &str,
     ) -> Result<Vec<String>, NotifyError> {
-        p.require("campaigns.read")?;
+        p.require("notify.read")?;
         let c = store::campaign_by_name(self.db(), name).await?;
         let mut problems = Vec::new();
         let required = match self.required_content(p, ctx, &c).await {
@@ -470,7 +545,7 @@ impl Notify {
         ctx: &RequestContext,
         name: &str,
     ) -> Result<Campaign, NotifyError> {
-        p.require("campaigns.write")?;
+        p.require("notify.write")?;
         let c = store::campaign_by_name(self.db(), name).await?;
         if c.status != CampaignStatus::Draft {
             return Err(NotifyError::invalid(format!(
@@ -519,7 +594,7 @@ impl Notify {
         name: &str,
         reason: &str,
     ) -> Result<Campaign, NotifyError> {
-        p.require("campaigns.write")?;
+        p.require("notify.write")?;
         let c = store::campaign_by_name(self.db(), name).await?;
         if !store::set_status(
             self.db(),
@@ -541,7 +616,7 @@ impl Notify {
 
     /// Resumes a paused campaign: every notice continues from its own state.
     pub async fn resume(&self, p: &Principal, name: &str) -> Result<Campaign, NotifyError> {
-        p.require("campaigns.write")?;
+        p.require("notify.write")?;
         let c = store::campaign_by_name(self.db(), name).await?;
         if !store::set_status(
             self.db(),
@@ -569,7 +644,7 @@ impl Notify {
         name: &str,
         reason: &str,
     ) -> Result<Campaign, NotifyError> {
-        p.require("campaigns.write")?;
+        p.require("notify.write")?;
         let c = store::campaign_by_name(self.db(), name).await?;
         let from = [
             CampaignStatus::Draft,
@@ -597,7 +672,7 @@ impl Notify {
 
     /// Progress: counts by channel and state, rate over the last minute, time left.
     pub async fn status(&self, p: &Principal, name: &str) -> Result<Status, NotifyError> {
-        p.require("campaigns.read")?;
+        p.require("notify.read")?;
         let mut c = store::campaign_by_name(self.db(), name).await?;
         if c.status == CampaignStatus::Running
             && store::try_finish(self.db(), c.id, self.now()).await?
@@ -651,7 +726,7 @@ impl Notify {
         person: &str,
         channel: Option<ChannelKind>,
     ) -> Result<(TemplateKey, Rendered, Contact), NotifyError> {
-        p.require("campaigns.read")?;
+        p.require("notify.read")?;
         let c = store::campaign_by_name(self.db(), name).await?;
         let r = store::recipient_by_person(self.db(), c.id, person)
             .await?
@@ -663,7 +738,7 @@ impl Notify {
         let idem = store::idem_key(c.id.0, r.person_id, ch);
         let purpose = format!("breach notification campaign {}: preview a notice", c.name);
         let (k, rendered, contact) = self
-            .render_notice(p, ctx, &c, &r, ch, &idem, &ts, &purpose)
+            .render_notice(p, ctx, &c, &r, ch, &idem, &ts, &purpose, true)
             .await?;
         Ok((k, rendered, contact))
     }
@@ -680,6 +755,7 @@ impl Notify {
         idem: &str,
         ts: &BTreeMap<TemplateKey, TemplateText>,
         purpose: &str,
+        allow_masked: bool,
     ) -> Result<(TemplateKey, Rendered, Contact), NotifyError> {
         let (k, t) =
             pick(ts, &r.cohort, &r.account_kind, channel, &r.language).ok_or_else(|| {
@@ -697,6 +773,9 @@ impl Notify {
                 purpose,
             )
             .await?;
+        if !allow_masked {
+            d.require_revealed(p)?;
+        }
         let elements = custodian_vault::ElementSet::from_bits(r.elements as u32)
             .iter()
             .map(|e| custodian_breach::cohort::short_label(e).to_owned())

@@ -119,6 +119,24 @@ pub(crate) struct NewRecipient {
 }
 
 /// Inserts recipients and their first outbox row; people already planned are left alone.
+/// Removes a campaign that failed while being planned (a draft: nothing sent, no code
+/// assigned), with its outbox, recipients and templates, in one transaction.
+pub(crate) async fn delete_draft(db: &Database, id: CampaignId) -> Result<(), NotifyError> {
+    let mut tx = db.pool().begin().await?;
+    for table in ["notify_outbox", "notify_recipients", "notify_templates"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE campaign_id = $1"))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM notify_campaigns WHERE id = $1 AND status = 'draft'")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub(crate) async fn insert_recipients(
     db: &Database,
     campaign: CampaignId,

@@ -108,7 +108,7 @@ struct Shared {
 }
 
 impl Worker {
-    /// A worker acting as `principal` (it reads the vault and needs `campaigns.write`).
+    /// A worker acting as `principal` (it reads the vault and needs `notify.write`).
     pub fn new(
         notify: Notify,
         principal: Principal,
@@ -126,10 +126,33 @@ impl Worker {
         }
     }
 
-    /// Sends the campaign's notices until it is finished, paused or cancelled.
+    /// Sends the campaign's notices until it is finished, paused or cancelled. However it
+    /// stops, the letters it wrote are closed into their print file.
     pub async fn run(&self, name: &str) -> Result<WorkerOutcome, NotifyError> {
-        self.principal.require("campaigns.write")?;
+        self.principal.require("notify.write")?;
         let c = store::campaign_by_name(self.notify.db(), name).await?;
+        let outcome = self.send_all(c).await;
+        if self.channels.letters.is_some() {
+            let campaign = name.to_owned();
+            let letters = self.channels.clone();
+            let printed = tokio::task::spawn_blocking(move || {
+                letters.letters.as_ref().map(|l| l.finish(&campaign))
+            })
+            .await;
+            match printed {
+                Ok(Some(Ok(Some(file)))) => {
+                    tracing::info!(campaign = name, file = %file.display(), "print file closed");
+                }
+                Ok(Some(Err(e))) => {
+                    tracing::error!(campaign = name, error = %e, "closing the print file failed; its letters wait in their batch");
+                }
+                _ => {}
+            }
+        }
+        outcome
+    }
+
+    async fn send_all(&self, c: Campaign) -> Result<WorkerOutcome, NotifyError> {
         let templates = self.notify.load_templates(&c).await?;
         let s = &c.settings;
         let mut pacers = BTreeMap::new();
@@ -181,8 +204,9 @@ impl Worker {
                     )));
                 }
             }
-            let lease = now.plus_seconds(c.settings.lease_secs.max(1));
-            let batch = store::claim(db, c.id, &self.cfg.owner, now, lease, self.cfg.batch).await?;
+            let (size, lease_secs) = lease_fit(self.cfg.batch, &c);
+            let lease = now.plus_seconds(lease_secs);
+            let batch = store::claim(db, c.id, &self.cfg.owner, now, lease, size).await?;
             if batch.is_empty() {
                 if store::try_finish(db, c.id, now).await? {
                     return Ok(WorkerOutcome::Finished);
@@ -202,12 +226,22 @@ impl Worker {
                 let sh = shared.clone();
                 set.spawn(async move { process(&sh, n).await });
             }
+            let mut refused = None;
             while let Some(r) = set.join_next().await {
                 match r {
                     Ok(Ok(())) => {}
+                    // This worker's principal may not address notices: stop; its claims expire
+                    // and a worker that may takes them.
+                    Ok(Err(
+                        e @ (NotifyError::Auth(_)
+                        | NotifyError::Vault(VaultError::Auth(_) | VaultError::Policy(_))),
+                    )) => refused = Some(e),
                     Ok(Err(e)) => tracing::warn!(error = %e, "recording a notice failed"),
                     Err(e) => tracing::warn!(error = %e, "a send task failed"),
                 }
+            }
+            if let Some(e) = refused {
+                return Err(e);
             }
             if let Some(reason) = error_rate_exceeded(&shared) {
                 store::set_status(
@@ -330,6 +364,7 @@ async fn process(sh: &Shared, n: Claimed) -> Result<(), NotifyError> {
                 &n.idem_key,
                 &sh.templates,
                 &purpose,
+                false,
             )
             .await
         {
@@ -338,6 +373,12 @@ async fn process(sh: &Shared, n: Claimed) -> Result<(), NotifyError> {
                 fallback: None,
                 suppressed: false,
             },
+            // A role that sees contact fields masked can never send: stop the campaign's worker
+            // rather than burn every notice's attempts.
+            Err(
+                e @ (NotifyError::Auth(_)
+                | NotifyError::Vault(VaultError::Auth(_) | VaultError::Policy(_))),
+            ) => return Err(e),
             Err(e @ NotifyError::Template { .. }) => Outcome::Hard {
                 error: e.to_string(),
                 fallback: None,
@@ -475,9 +516,75 @@ async fn process(sh: &Shared, n: Claimed) -> Result<(), NotifyError> {
     Ok(())
 }
 
+/// The size and lease (in seconds) of one claim. A batch must be sent before its lease ends:
+/// past it, another worker takes the unsent rest and sends it too. Paced at the campaign's
+/// slowest rate, `n` notices take about `n / rate` seconds, so a batch holds at most half a
+/// lease's worth; when not even one fits (a rate below two per lease), the lease grows to twice
+/// the batch's sending time instead.
+fn lease_fit(batch: i64, c: &Campaign) -> (i64, i64) {
+    let lease = c.settings.lease_secs.max(1);
+    let slowest = c
+        .channels
+        .iter()
+        .filter_map(|ch| c.settings.rate_per_sec.get(ch.as_str()).copied())
+        .filter(|r| *r > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    if !slowest.is_finite() {
+        return (batch.max(1), lease);
+    }
+    // Float-to-integer casts saturate, so huge rates and leases stay in range.
+    let size = batch.min((slowest * lease as f64 / 2.0) as i64).max(1);
+    let needs = (2.0 * size as f64 / slowest).ceil() as i64;
+    (size, lease.max(needs))
+}
+
 fn retry_at(sh: &Shared, n: &Claimed) -> custodian_db::Timestamp {
     let base = sh.campaign.settings.backoff_base_secs.max(1);
     let exp = (n.attempts - 1).clamp(0, 20) as u32;
     let delay = base.saturating_mul(1_i64 << exp).min(3_600);
     sh.notify.now().plus_seconds(delay)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CampaignId, Settings};
+
+    fn campaign(rates: &[(&str, f64)], lease_secs: i64) -> Campaign {
+        Campaign {
+            id: CampaignId(1),
+            name: "c".into(),
+            incident: 1,
+            impact_version: 1,
+            status: CampaignStatus::Running,
+            reason: String::new(),
+            channels: vec![ChannelKind::Email, ChannelKind::Letter],
+            settings: Settings {
+                rate_per_sec: rates.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+                lease_secs,
+                ..Settings::default()
+            },
+            principal: "ops".into(),
+            created_at: 0,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn a_paced_batch_is_sent_within_half_its_lease() {
+        // Unpaced: the configured batch and lease.
+        assert_eq!(lease_fit(64, &campaign(&[], 60)), (64, 60));
+        // Fast enough: 64 notices at 100/s take 0.64 s of a 60 s lease.
+        assert_eq!(lease_fit(64, &campaign(&[("email", 100.0)], 60)), (64, 60));
+        // 1/s with a 60 s lease: 30 notices, not 64 (which would take 64 s).
+        assert_eq!(lease_fit(64, &campaign(&[("email", 1.0)], 60)), (30, 60));
+        // The slowest channel of the campaign counts; others (SMS here) do not.
+        let c = campaign(&[("email", 10.0), ("letter", 2.0), ("sms", 0.01)], 10);
+        assert_eq!(lease_fit(64, &c), (10, 10));
+        // Slower than two per lease: one notice, and a lease long enough to send it.
+        assert_eq!(lease_fit(64, &campaign(&[("email", 0.1)], 5)), (1, 20));
+        // Nonsense rates are ignored; a zero lease is one second.
+        assert_eq!(lease_fit(0, &campaign(&[("email", -1.0)], 0)), (1, 1));
+    }
 }

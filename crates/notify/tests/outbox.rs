@@ -103,11 +103,28 @@ async fn retries_back_off_then_fall_back_and_finish(t: &TestDb) {
     assert_eq!(st.open, 0);
     assert_eq!(st.by_channel["email"]["fallen_back"], 30 - letters_planned);
     assert_eq!(st.by_channel["letter"]["sent"], 30);
-    // One page per person in the print file, one manifest line each.
+    // One letter per person, one manifest line each; the worker printed the last batch when
+    // the campaign finished.
     let manifest = std::fs::read_to_string(dir.path().join("manifest-c1-w1.csv")).unwrap();
     assert_eq!(manifest.lines().count(), 31);
-    let print = std::fs::read_to_string(dir.path().join("print-c1-w1.txt")).unwrap();
-    assert_eq!(print.matches('\x0c').count(), 30);
+    // Each worker run closes its letters into a print file: one per run that wrote letters.
+    let mut prints: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("print-c1-w1-")
+        })
+        .collect();
+    prints.sort();
+    assert!(prints.len() >= 2, "{prints:?}");
+    let print: String = prints
+        .iter()
+        .map(|p| common::pdf::all_text(&common::pdf::parse(&std::fs::read(p).unwrap())))
+        .collect();
+    assert_eq!(print.matches("Page 1 of").count(), 30);
     for person in &ps {
         assert!(!print.contains(&person.ssn), "a letter contains a full SSN");
     }
@@ -304,8 +321,75 @@ async fn templates_and_pool_are_checked_before_start(t: &TestDb) {
     };
 }
 
+/// A role that sees contact fields only masked can neither plan nor send: planning is refused
+/// by name and leaves no half-planned campaign behind (the name is free again), and a worker
+/// acting as such a role stops at its first notice without sending it.
+async fn masked_contact_data_is_refused_and_nothing_is_left_half_planned(t: &TestDb) {
+    let clock = ManualClock::new(Timestamp(NOW));
+    let env = env(t, Arc::new(clock.clone())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ps = people(6);
+    let inc = incident(&env, dir.path(), &ps).await;
+    let masked = custodian_auth::Principal {
+        name: "integration".into(),
+        role: custodian_auth::Role::from_stored(
+            "service",
+            "notify.read notify.write incidents.read people.read",
+        ),
+        ..admin()
+    };
+    let new = custodian_notify::NewCampaign {
+        name: "c5".into(),
+        incident: inc,
+        impact_version: None,
+        channels: vec![ChannelKind::Email, ChannelKind::Letter],
+        settings: settings(),
+    };
+    let err = env
+        .notify
+        .create(&masked, &env.ctx, &new, &|_| {})
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(err, NotifyError::Auth(_) | NotifyError::Vault(_)) && msg.contains("email"),
+        "{msg}"
+    );
+    assert!(
+        env.notify.list(&admin()).await.unwrap().is_empty(),
+        "no draft left behind"
+    );
+
+    let name = campaign(&env, inc, "c5", settings()).await;
+    env.notify.start(&admin(), &env.ctx, &name).await.unwrap();
+    let w = Worker::new(
+        env.notify.clone(),
+        masked,
+        env.ctx.clone(),
+        letters_only(dir.path(), "w5"),
+        WorkerConfig {
+            owner: "w5".into(),
+            batch: 4,
+            stop_when_idle: true,
+        },
+    );
+    let stopped = w.run(&name).await;
+    assert!(
+        matches!(stopped, Err(NotifyError::Auth(_) | NotifyError::Vault(_))),
+        "{stopped:?}"
+    );
+    let st = env.notify.status(&admin(), &name).await.unwrap();
+    assert_eq!(
+        st.by_state.get("sent").copied().unwrap_or(0),
+        0,
+        "{:?}",
+        st.by_state
+    );
+}
+
 custodian_db::backend_tests!(
     retries_back_off_then_fall_back_and_finish,
     leases_pause_resume_cancel,
-    templates_and_pool_are_checked_before_start
+    templates_and_pool_are_checked_before_start,
+    masked_contact_data_is_refused_and_nothing_is_left_half_planned
 );

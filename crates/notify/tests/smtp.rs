@@ -171,8 +171,12 @@ async fn every_affected_person_gets_exactly_one_notice(t: &TestDb) {
         .unwrap()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().starts_with("print-"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .map(|e| common::pdf::all_text(&common::pdf::parse(&std::fs::read(e.path()).unwrap())))
         .collect();
+    assert!(
+        letters.contains("Page 1 of"),
+        "the print file holds the letters"
+    );
     for x in &ps {
         assert!(!letters.contains(&x.ssn), "full SSN in a letter");
     }

@@ -13,6 +13,7 @@ mod extract;
 mod health;
 mod layers;
 mod metrics;
+mod notices;
 mod pages;
 mod server;
 mod trust;
@@ -61,6 +62,9 @@ pub struct AppState {
     pub scans: Option<ScanConfig>,
     /// The Trust Center, when configured (its public pages answer 503 without it).
     pub trust: Option<custodian_trust::TrustService>,
+    /// Notification campaigns, when configured (routes under `/v1/campaigns`, `/v1/banner`,
+    /// `/v1/lookup`, `/v1/verify` and the public lookup pages answer 503 without them).
+    pub notify: Option<custodian_notify::Notify>,
     /// Whether the server speaks TLS (cookies get `Secure`, responses get HSTS).
     pub tls: bool,
     templates: Arc<minijinja::Environment<'static>>,
@@ -87,6 +91,7 @@ impl AppState {
             guard: None,
             scans: None,
             trust: None,
+            notify: None,
             tls: false,
             templates: Arc::new(pages::environment()),
         }
@@ -118,6 +123,7 @@ pub fn router(state: AppState, limits: RouterLimits) -> Router {
         .merge(api::routes())
         .merge(admin::routes())
         .merge(trust::routes())
+        .merge(notices::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(

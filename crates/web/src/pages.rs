@@ -87,6 +87,19 @@ pub(crate) fn environment() -> Environment<'static> {
             "trust_followup.html",
             include_str!("../templates/trust_followup.html"),
         ),
+        (
+            "notice_lookup.html",
+            include_str!("../templates/notice_lookup.html"),
+        ),
+        (
+            "notice_verify.html",
+            include_str!("../templates/notice_verify.html"),
+        ),
+        (
+            "campaigns.html",
+            include_str!("../templates/campaigns.html"),
+        ),
+        ("campaign.html", include_str!("../templates/campaign.html")),
     ] {
         if let Err(e) = env.add_template(name, src) {
             // Templates are compiled into the binary; a broken one is caught by the tests.

@@ -89,6 +89,9 @@ pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
         "   Trust Center: {seeded} items seeded (certifications, bounty table, incident notice) at /"
     );
 
+    let incident = super::demo_campaign::breach(&app, s, &me, &ctx, &carrier_dir).await?;
+    let code = super::demo_campaign::campaign(&app, s, &me, &ctx, &incident).await?;
+
     if a.no_serve {
         println!(
             "Done. Serve it with: custodian serve --data-dir {}",
@@ -97,10 +100,18 @@ pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let bind = s.bind;
-    println!("4. Serving. Look at:");
+    println!("6. Serving. Look at:");
     println!("     http://{bind}/admin            admin console");
     println!("     http://{bind}/v1/openapi.json  API document");
     println!("     http://{bind}/readyz           readiness");
+    println!(
+        "     http://{bind}/was-i-affected   \"was I affected?\"{}",
+        code.as_ref()
+            .map(|c| format!(" (try the code {c} from the first notice)"))
+            .unwrap_or_default()
+    );
+    println!("     http://{bind}/verify-a-message \"is this message really from us?\"");
+    println!("     http://{bind}/admin/campaigns  the campaign's progress");
     println!("   Stop with Ctrl-C.");
     super::serve::serve(&app, s, bind).await
 }

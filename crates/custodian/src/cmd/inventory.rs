@@ -96,27 +96,13 @@ pub(crate) async fn run(s: &Settings, c: InventoryCommand) -> anyhow::Result<()>
             print_datasets(s, &[d]);
         }
         InventoryCommand::LoadSynth { dir, replace } => {
-            let specs = custodian_synth::read_systems(&dir)?;
-            let mut done = Vec::new();
             let started = std::time::Instant::now();
-            for spec in specs {
-                let new = NewDataset {
-                    name: spec
-                        .name
-                        .parse()
-                        .with_context(|| format!("system `{}`", spec.name))?,
-                    description: spec.description.clone(),
-                    elements: spec.elements.join(",").parse()?,
-                    members: dir.join(&spec.file),
-                    format: FileFormat::Csv,
-                    existing: if replace {
-                        Existing::Replace
-                    } else {
-                        Existing::Refuse
-                    },
-                };
-                done.push(load(&app, s, &me, &ctx, &new).await?);
-            }
+            let existing = if replace {
+                Existing::Replace
+            } else {
+                Existing::Refuse
+            };
+            let done = load_synth(&app, s, &me, &ctx, &dir, existing).await?;
             print_datasets(s, &done);
             if !s.json {
                 println!(
@@ -144,6 +130,34 @@ pub(crate) async fn run(s: &Settings, c: InventoryCommand) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+/// Loads every system of a synthetic carrier written by `custodian synth` (its `systems.toml`)
+/// as a dataset.
+pub(crate) async fn load_synth(
+    app: &App,
+    s: &Settings,
+    me: &custodian_auth::Principal,
+    ctx: &custodian_vault::RequestContext,
+    dir: &Path,
+    existing: Existing,
+) -> anyhow::Result<Vec<Dataset>> {
+    let mut done = Vec::new();
+    for spec in custodian_synth::read_systems(dir)? {
+        let new = NewDataset {
+            name: spec
+                .name
+                .parse()
+                .with_context(|| format!("system `{}`", spec.name))?,
+            description: spec.description.clone(),
+            elements: spec.elements.join(",").parse()?,
+            members: dir.join(&spec.file),
+            format: FileFormat::Csv,
+            existing,
+        };
+        done.push(load(app, s, me, ctx, &new).await?);
+    }
+    Ok(done)
 }
 
 async fn load(

@@ -37,6 +37,7 @@ pub(crate) async fn serve(
     let guard_upkeep = app
         .guard
         .spawn_maintenance(std::time::Duration::from_secs(3600));
+    let workers = super::notify_serve::spawn(app, s).await?;
     let addr = listener.local_addr()?;
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     // The one line scripts and tests wait for; printed after the socket is bound.
@@ -59,6 +60,10 @@ pub(crate) async fn serve(
         task.abort();
     }
     guard_upkeep.abort();
+    // A worker stopped mid-batch leaves claims whose leases expire; the next worker takes them.
+    if let Some(task) = workers {
+        task.abort();
+    }
     // Refused attempts are counted in memory for up to a second; write them before exiting.
     if let Err(e) = app.guard.shutdown().await {
         tracing::warn!(error = %e, "writing the guard's pending events failed");

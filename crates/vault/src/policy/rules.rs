@@ -228,7 +228,7 @@ mod tests {
         let p = Policy::from_toml(DEFAULT_POLICY).unwrap();
         assert_eq!(Policy::default(), p);
         assert!(p.requires_purpose());
-        for role in ["admin", "agent", "analyst", "service"] {
+        for role in ["admin", "agent", "analyst", "notifier", "service"] {
             assert!(p.roles().any(|r| r == role), "{role} missing");
         }
     }

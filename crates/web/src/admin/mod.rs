@@ -3,6 +3,7 @@
 //! (`Secure` under TLS); every form carries a CSRF token — the session's own once signed in, a
 //! double-submit cookie on the sign-in form before there is a session.
 
+mod campaigns;
 mod incidents;
 mod scans;
 
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin", get(dashboard))
         .route("/admin/login", get(login_form).post(login))
         .route("/admin/logout", post(logout))
+        .merge(campaigns::routes())
         .merge(incidents::routes())
         .merge(scans::routes())
 }
@@ -65,7 +67,7 @@ pub(crate) async fn session(state: &AppState, headers: &HeaderMap) -> Result<Ses
     state.auth.find_session(token).await
 }
 
-fn tokens_match(a: &str, b: &str) -> bool {
+pub(crate) fn tokens_match(a: &str, b: &str) -> bool {
     !a.is_empty() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 

@@ -18,7 +18,6 @@ use axum::{Json, Router};
 use custodian_breach::{
     BreachError, BreachService, ExposureMeta, ExposureSource, FileBytes, FileFormat, NewIncident,
 };
-use custodian_vault::RequestContext;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
@@ -28,6 +27,7 @@ use self::wire::{
     ChangeIn, CohortsOut, DatasetOut, DiffOut, EventOut, ExposureIn, ExposureOut, ImpactOut,
     IncidentDetail, IncidentIn, IncidentOut, PlanOut, ReportOut,
 };
+use super::ctx;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -96,16 +96,6 @@ fn breach(s: &AppState) -> Result<&BreachService, ApiError> {
             "the breach engine is not configured",
         )
     })
-}
-
-fn ctx(headers: &HeaderMap) -> RequestContext {
-    RequestContext {
-        request_id: headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-")
-            .to_owned(),
-    }
 }
 
 impl From<BreachError> for ApiError {

@@ -2,6 +2,7 @@
 //! of the OpenAPI document, which is generated from the handlers' annotations (never hand-written)
 //! and served at `/v1/openapi.json`.
 
+pub(crate) mod campaigns;
 mod guard;
 mod incidents;
 mod keys;
@@ -16,6 +17,18 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 use crate::AppState;
 
+/// The vault's request context of an API call: its request id (set by the request-id layer),
+/// which the access log records with every read.
+pub(crate) fn ctx(headers: &axum::http::HeaderMap) -> custodian_vault::RequestContext {
+    custodian_vault::RequestContext {
+        request_id: headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_owned(),
+    }
+}
+
 /// The `/v1` routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -25,6 +38,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(people::routes())
         .merge(incidents::routes())
         .merge(scans::routes())
+        .merge(campaigns::routes())
 }
 
 #[derive(OpenApi)]
@@ -57,6 +71,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(people::Doc::openapi());
     doc.merge(incidents::Doc::openapi());
     doc.merge(scans::Doc::openapi());
+    doc.merge(campaigns::Doc::openapi());
+    doc.merge(crate::notices::Doc::openapi());
     doc
 }
 

@@ -8,12 +8,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use custodian_vault::{
-    CanonicalRecord, Field, FieldValue, Lookup, PersonRef, ReadRequest, RequestContext, Vault,
-    VaultError,
+    CanonicalRecord, Field, FieldValue, Lookup, PersonRef, ReadRequest, Vault, VaultError,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::ctx;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -203,16 +203,6 @@ fn vault(s: &AppState) -> Result<&Vault, ApiError> {
             "the vault is not configured",
         )
     })
-}
-
-fn ctx(headers: &HeaderMap) -> RequestContext {
-    RequestContext {
-        request_id: headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-")
-            .to_owned(),
-    }
 }
 
 impl From<VaultError> for ApiError {

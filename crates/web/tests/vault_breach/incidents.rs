@@ -286,7 +286,11 @@ async fn bad_input_is_422_with_the_field(t: &TestDb) {
 }
 
 /// Signs `root` in to the console; returns the session cookie.
-async fn console_session(app: &axum::Router, auth: &AuthService, clock: &ManualClock) -> String {
+pub(super) async fn console_session(
+    app: &axum::Router,
+    auth: &AuthService,
+    clock: &ManualClock,
+) -> String {
     let pw = secrecy::SecretString::from("console password 123");
     let enrol = auth.create_admin("root", &pw).await.unwrap();
     let resp = app

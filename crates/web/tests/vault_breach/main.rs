@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failure
 
+mod campaigns;
 mod incidents;
 mod people;
 
@@ -73,6 +74,74 @@ async fn app(t: &TestDb) -> (axum::Router, AuthService, ManualClock) {
     )
     .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
     (app, auth, manual)
+}
+
+/// The router with notification campaigns too, and what a test needs to run a worker.
+struct NotifyApp {
+    app: axum::Router,
+    auth: AuthService,
+    clock: ManualClock,
+    notify: custodian_notify::Notify,
+    /// The `notify-worker` principal (role `notifier`).
+    worker: custodian_auth::Principal,
+}
+
+async fn notify_app(t: &TestDb, ip_burst: f64) -> NotifyApp {
+    let components = vec![
+        custodian_auth::COMPONENT,
+        custodian_vault::COMPONENT,
+        custodian_breach::COMPONENT,
+        custodian_notify::COMPONENT,
+    ];
+    t.db.migrate(&components).await.unwrap();
+    let manual = ManualClock::new(Timestamp(1_755_691_200_000_000));
+    let clock: Arc<dyn Clock> = Arc::new(manual.clone());
+    let auth = AuthService::new(t.db.clone(), clock.clone(), Arc::new(XorSealer));
+    let provider = Arc::new(FileKeyProvider::open(t.dir.path()).unwrap());
+    let keys = Keyring::new(provider, DEFAULT_TENANT, KeyCacheConfig::default());
+    let vault = Vault::open(t.db.clone(), keys, Policy::default(), clock.clone())
+        .await
+        .unwrap();
+    let breach = BreachService::new(vault.clone(), clock.clone(), RuleBook::shipped().unwrap());
+    let notify = custodian_notify::Notify::new(
+        vault.clone(),
+        breach.clone(),
+        clock.clone(),
+        custodian_notify::codes::CodeKey::new([7; 32]),
+    )
+    .with_limits(custodian_notify::lookup::Limits::new(
+        ip_burst,
+        0.0,
+        ip_burst,
+        0.0,
+        std::time::Duration::from_millis(5),
+    ));
+    let mut state = AppState::new(t.db.clone(), auth.clone(), clock, components, "Acme Mobile");
+    state.breach = Some(breach);
+    state.vault = Some(vault);
+    state.notify = Some(notify.clone());
+    let app = router(
+        state,
+        RouterLimits {
+            max_body_bytes: 1 << 20,
+        },
+    )
+    .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    let worker = auth
+        .ensure_principal(
+            "notify-worker",
+            custodian_auth::PrincipalKind::Service,
+            "notifier",
+        )
+        .await
+        .unwrap();
+    NotifyApp {
+        app,
+        auth,
+        clock: manual,
+        notify,
+        worker,
+    }
 }
 
 async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
