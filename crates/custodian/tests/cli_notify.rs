@@ -572,3 +572,82 @@ async fn slow_paced_senders_do_not_outlive_their_leases() {
         assert_eq!(s["lost_claims"], 0, "{s}");
     }
 }
+
+/// `custodian serve` sends running campaigns by itself: two serve processes on one PostgreSQL
+/// database, each with `[notify.smtp]` pointing at the loopback server, share the campaign and
+/// deliver exactly one e-mail per person; the campaign finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_serve_processes_deliver_a_running_campaign_once() {
+    let test = "two serve processes sending on PostgreSQL";
+    let Some(site) = Site::postgres(test).await else {
+        return;
+    };
+    let Some(smtp) = MaildirSmtp::start(test) else {
+        return;
+    };
+    let ps = people(120);
+    // Paced per process, so the second server starts sending before the first is done.
+    let settings = serde_json::json!({
+        "rate_per_sec": {"email": 40.0},
+        "error_window": 100_000,
+    });
+    start_campaign(&site, &ps, &settings);
+    let config = site.dir.join("custodian.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notify]\nworkers = 2\nbatch = 8\n\n[notify.smtp]\nhost = \"127.0.0.1\"\nport = {}\n\
+             security = \"none\"\nfrom = \"Acme Notices <notices@acme.example>\"\nconnections = 2\n",
+            smtp.port
+        ),
+    )
+    .unwrap();
+    let serve = |name: &str| {
+        let child = site
+            .cmd()
+            .arg("--config")
+            .arg(&config)
+            .args(["-v", "serve", "--bind", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(site.dir.join(format!("{name}.out"))).unwrap())
+            .stderr(std::fs::File::create(site.dir.join(format!("{name}.err"))).unwrap())
+            .spawn()
+            .expect("spawn serve");
+        Sender {
+            child,
+            out: site.dir.join(format!("{name}.out")),
+            err: site.dir.join(format!("{name}.err")),
+        }
+    };
+    let mut a = serve("serve-a");
+    let mut b = serve("serve-b");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let st = status(&site);
+        if st["campaign"]["status"] == "finished" {
+            break;
+        }
+        assert!(a.is_running(), "serve a stopped: {}", a.output());
+        assert!(b.is_running(), "serve b stopped: {}", b.output());
+        assert!(
+            Instant::now() < deadline,
+            "not finished after 120 s: {st}\n{}\n{}",
+            a.output(),
+            b.output()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let msgs = smtp.wait_for(ps.len()).await;
+    assert_eq!(msgs.len(), ps.len(), "one e-mail per person");
+    assert_eq!(count_deliveries(&msgs, &ps), 0, "duplicates");
+    assert_no_ssn(&msgs, &ps);
+    for s in [&a, &b] {
+        assert!(
+            s.output().contains("campaign worker started"),
+            "each server ran a worker: {}",
+            s.output()
+        );
+    }
+    let st = status(&site);
+    assert_eq!(st["by_state"]["sent"], ps.len(), "{st}");
+}
