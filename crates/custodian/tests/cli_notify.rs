@@ -651,3 +651,67 @@ async fn two_serve_processes_deliver_a_running_campaign_once() {
     let st = status(&site);
     assert_eq!(st["by_state"]["sent"], ps.len(), "{st}");
 }
+
+/// `notify bounces` reads a bounce mailbox: a DSN returning one notice marks it bounced (the
+/// campaign's only channel, so nothing falls back), other mail is skipped, and read messages move
+/// to `cur/`, so a second run finds nothing new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bounce_mailbox_marks_returned_notices_bounced() {
+    let test = "notify bounces";
+    let site = Site::sqlite();
+    let Some(smtp) = MaildirSmtp::start(test) else {
+        return;
+    };
+    let ps = people(12);
+    start_campaign(&site, &ps, &serde_json::json!({"error_window": 100_000}));
+    site.send("sender", smtp.port, &["--once"])
+        .finish(Duration::from_secs(60))
+        .await;
+    let msgs = smtp.wait_for(ps.len()).await;
+    let first = unqp(&msgs[0]);
+    let key = first
+        .lines()
+        .find_map(|l| l.strip_prefix("X-Idempotency-Key: "))
+        .expect("the notice carries its key")
+        .trim()
+        .to_owned();
+    let rcpt = recipients(&msgs[..1]).remove(0);
+    let bounces = site.dir.join("bounces");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(bounces.join(sub)).unwrap();
+    }
+    std::fs::write(
+        bounces.join("new/1.dsn"),
+        format!(
+            "From: MAILER-DAEMON@mx.example\r\nContent-Type: multipart/report; \
+             report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\n\
+             Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n\
+             Final-Recipient: rfc822; {rcpt}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--B\r\n\
+             Content-Type: text/rfc822-headers\r\n\r\nX-Idempotency-Key: {key}\r\n\r\n--B--\r\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        bounces.join("new/2.txt"),
+        "Subject: out of office\r\n\r\naway\r\n",
+    )
+    .unwrap();
+    let b = bounces.to_str().unwrap();
+    let out = site.json(&["notify", "bounces", b]);
+    assert_eq!(
+        (
+            out["messages"].as_u64(),
+            out["not_reports"].as_u64(),
+            out["bounced"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_dir(bounces.join("new")).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(bounces.join("cur")).unwrap().count(), 2);
+    let again = site.json(&["notify", "bounces", b]);
+    assert_eq!(again["messages"], 0, "{again}");
+    let st = status(&site);
+    assert_eq!(st["by_state"]["bounced"], 1, "{st}");
+    assert_eq!(st["by_state"]["sent"], ps.len() - 1, "{st}");
+}

@@ -15,6 +15,8 @@
 //!   and checks them: placeholders that do not resolve, required content blocks missing;
 //! - [`service`] is [`Notify`]: planning from the breach engine, templates, start, pause, resume,
 //!   cancel, status, preview, lookup, verify and banner;
+//! - [`reports`] applies delivery reports and late bounces (from a bounce mailbox's DSNs or a
+//!   provider's webhook): delivered, or bounced with suppression and the next channel queued;
 //! - [`channel`] holds the e-mail (lettre SMTP), SMS (HTTP webhook) and letter (print file plus
 //!   CSV manifest) senders, and [`worker`] the loop that claims, renders, sends and records.
 //!
@@ -27,6 +29,7 @@ pub mod codes;
 mod error;
 pub mod lookup;
 pub mod model;
+pub mod reports;
 pub mod service;
 mod store;
 pub mod template;

@@ -183,7 +183,7 @@ pub(crate) async fn insert_recipients(
     Ok(n)
 }
 
-async fn insert_notice(
+pub(crate) async fn insert_notice(
     tx: &mut Transaction<'_, Any>,
     campaign: i64,
     recipient: i64,

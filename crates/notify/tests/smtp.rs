@@ -293,6 +293,89 @@ async fn every_affected_person_gets_exactly_one_notice(t: &TestDb) {
     let b = env.notify.banner(&p, "NOT-A-CUSTOMER").await.unwrap();
     assert!(!b.affected);
     let _: Option<Notify> = None;
+
+    // A late bounce, from the bounce mailbox: the receiving server's DSN returns one notice's
+    // headers. It bounces, its address is suppressed, the letter is queued and the campaign runs
+    // again until the letter is out; the same DSN a second time changes nothing. A delivery
+    // report marks another notice delivered.
+    let (rcpt, raw) = &msgs[0];
+    let key = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("X-Idempotency-Key: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let dsn = format!(
+        "From: MAILER-DAEMON@mx.example\r\nMessage-ID: <dsn.7@mx.example>\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+         --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n\
+         Final-Recipient: rfc822; {rcpt}\r\nAction: failed\r\nStatus: 5.2.1\r\n\
+         Diagnostic-Code: smtp; 550 mailbox disabled\r\n\r\n\
+         --B\r\nContent-Type: text/rfc822-headers\r\n\r\nX-Idempotency-Key: {key}\r\n\r\n--B--\r\n"
+    );
+    let reports = custodian_notify::reports::parse_dsn(&dsn).unwrap();
+    let applied = env.notify.apply_reports(&p, &reports).await.unwrap();
+    assert_eq!(
+        (applied.bounced, applied.fallen_back),
+        (1, 1),
+        "{applied:?}"
+    );
+    let again = env.notify.apply_reports(&p, &reports).await.unwrap();
+    assert_eq!((again.bounced, again.unchanged), (0, 1), "{again:?}");
+    let (_, raw2) = &msgs[1];
+    let key2 = raw2
+        .lines()
+        .find_map(|l| l.strip_prefix("X-Idempotency-Key: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let delivered = custodian_notify::reports::Report {
+        notice: key2,
+        kind: custodian_notify::reports::ReportKind::Delivered,
+        recipient: None,
+        reason: String::new(),
+    };
+    let unknown = custodian_notify::reports::Report {
+        notice: "notice/999/1/email".into(),
+        ..delivered.clone()
+    };
+    let applied = env
+        .notify
+        .apply_reports(&p, &[delivered, unknown])
+        .await
+        .unwrap();
+    assert_eq!((applied.delivered, applied.unknown), (1, 1), "{applied:?}");
+    let st = env.notify.status(&p, &name).await.unwrap();
+    assert_eq!(
+        st.campaign.status,
+        CampaignStatus::Running,
+        "the letter is open"
+    );
+    assert_eq!(st.by_channel["letter"]["queued"], 1, "{:?}", st.by_channel);
+    assert_eq!(
+        st.by_channel["email"]["delivered"], 1,
+        "{:?}",
+        st.by_channel
+    );
+    let w3 = Worker::new(
+        env.notify.clone(),
+        p.clone(),
+        env.ctx.clone(),
+        channels(sink.port, dir.path(), "w3"),
+        WorkerConfig {
+            owner: "w3".into(),
+            batch: 16,
+            stop_when_idle: true,
+        },
+    );
+    assert_eq!(w3.run(&name).await.unwrap(), WorkerOutcome::Finished);
+    let st = env.notify.status(&p, &name).await.unwrap();
+    assert_eq!(st.campaign.status, CampaignStatus::Finished);
+    assert_eq!(
+        received(&sink.dir).len(),
+        msgs.len(),
+        "no e-mail sent again"
+    );
 }
 
 custodian_db::backend_tests!(every_affected_person_gets_exactly_one_notice);

@@ -121,6 +121,16 @@ pub(crate) enum NotifyCommand {
     },
     /// Send: run workers until the campaign is finished, paused or cancelled.
     Send(Box<SendArgs>),
+    /// Read a bounce mailbox: delivery status notifications (RFC 3464) in a Maildir (its
+    /// `new/`, moved to `cur/` once applied) or in files; each failed notice is marked bounced,
+    /// its address suppressed and the next channel queued; delivered ones are marked delivered.
+    Bounces {
+        /// A Maildir, a directory of messages, or one message file.
+        path: PathBuf,
+        /// Leave read Maildir messages in `new/` (by default they move to `cur/`, seen).
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 /// `custodian notify codes …`.
@@ -363,6 +373,7 @@ pub(crate) async fn run(s: &Settings, c: NotifyCommand) -> anyhow::Result<()> {
             status(&notify, &me, &name, follow, s.json).await?;
         }
         NotifyCommand::Send(a) => send(s, &notify, me, ctx, &a).await?,
+        NotifyCommand::Bounces { path, keep } => bounces(s, &notify, &me, &path, keep).await?,
     }
     Ok(())
 }
@@ -550,6 +561,74 @@ async fn send(
         println!(
             "{owner}: {outcome:?}; sent {}, soft failures {}, hard failures {}, lost claims {}",
             st.sent, st.soft, st.hard, st.lost
+        );
+    }
+    Ok(())
+}
+
+/// `notify bounces`: applies every DSN found under `path`.
+async fn bounces(
+    s: &Settings,
+    notify: &Notify,
+    me: &custodian_auth::Principal,
+    path: &std::path::Path,
+    keep: bool,
+) -> anyhow::Result<()> {
+    let maildir = path.join("new").is_dir();
+    let files: Vec<PathBuf> = if path.is_file() {
+        vec![path.to_owned()]
+    } else {
+        let dir = if maildir {
+            path.join("new")
+        } else {
+            path.to_owned()
+        };
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        v.sort();
+        v
+    };
+    let (mut read, mut not_dsn) = (0u64, 0u64);
+    let mut total = custodian_notify::reports::Applied::default();
+    for f in &files {
+        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        read += 1;
+        match custodian_notify::reports::parse_dsn(&String::from_utf8_lossy(&bytes)) {
+            None => not_dsn += 1,
+            Some(reports) => {
+                let a = notify.apply_reports(me, &reports).await?;
+                total.delivered += a.delivered;
+                total.bounced += a.bounced;
+                total.fallen_back += a.fallen_back;
+                total.unchanged += a.unchanged;
+                total.unknown += a.unknown;
+            }
+        }
+        if maildir && !keep {
+            // Maildir: a message that has been seen moves to cur/ with the `S` flag.
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let cur = path.join("cur").join(format!("{name}:2,S"));
+            std::fs::create_dir_all(path.join("cur"))?;
+            std::fs::rename(f, &cur)
+                .with_context(|| format!("moving {} to {}", f.display(), cur.display()))?;
+        }
+    }
+    if s.json {
+        crate::output::json(&json!({
+            "messages": read, "not_reports": not_dsn, "delivered": total.delivered,
+            "bounced": total.bounced, "fallen_back": total.fallen_back,
+            "unchanged": total.unchanged, "unknown": total.unknown,
+        }));
+    } else {
+        println!(
+            "{read} messages ({not_dsn} not delivery reports): {} bounced ({} fell back to the next channel), {} delivered, {} already applied, {} not ours",
+            total.bounced, total.fallen_back, total.delivered, total.unchanged, total.unknown
         );
     }
     Ok(())

@@ -43,6 +43,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v1/campaigns/{name}/resume", post(resume))
         .route("/v1/campaigns/{name}/cancel", post(cancel))
         .route("/v1/protection-codes", post(import_codes))
+        .route("/v1/notices/reports", post(reports))
         .route("/v1/banner/{external_id}", get(banner))
 }
 
@@ -62,6 +63,7 @@ pub(super) fn routes() -> Router<AppState> {
         resume,
         cancel,
         import_codes,
+        reports,
         banner
     ),
     components(schemas(
@@ -74,6 +76,8 @@ pub(super) fn routes() -> Router<AppState> {
         PreviewOut,
         ReasonIn,
         CodesOut,
+        ReportIn,
+        ReportsOut,
         BannerOut
     ))
 )]
@@ -281,6 +285,39 @@ pub(crate) struct CodesOut {
     /// Codes already in the pool (ignored).
     duplicates: u64,
 }
+
+/// One delivery report from a provider's webhook.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReportIn {
+    /// The notice: its idempotency key (`notice/{campaign}/{person}/{channel}`, sent with every
+    /// message) or the Message-ID the channel returned.
+    notice: String,
+    /// `delivered`, `bounced` or `complained` (a complaint is treated as a bounce).
+    event: String,
+    /// The address the report is about (suppressed on a bounce).
+    #[serde(default)]
+    recipient: Option<String>,
+    /// The provider's words.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// What a batch of reports did.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ReportsOut {
+    delivered: u64,
+    bounced: u64,
+    /// Bounced notices for which the next channel was queued.
+    fallen_back: u64,
+    /// Reports already applied.
+    unchanged: u64,
+    /// Reports naming no notice of ours.
+    unknown: u64,
+}
+
+/// The most reports one call may carry.
+const MAX_REPORTS: usize = 10_000;
 
 /// The login banner for one customer.
 #[derive(Serialize, ToSchema)]
@@ -594,6 +631,61 @@ async fn import_codes(
     let codes = parse_csv(&body[..], q.minor).map_err(|m| ApiError::invalid("body", m))?;
     let (added, duplicates) = notify(&s)?.import_codes(&caller.0, &codes).await?;
     Ok(Json(CodesOut { added, duplicates }))
+}
+
+/// Delivery reports and bounces from a provider's webhook (e-mail service or SMS gateway):
+/// `delivered` marks a sent notice delivered; `bounced` (or `complained`) marks it bounced,
+/// suppresses the address and queues the next channel. Applying a report twice changes nothing.
+/// Needs `notify.write`.
+#[utoipa::path(post, path = "/v1/notices/reports", tag = "notify", security(("api_key" = [])),
+    request_body = [ReportIn],
+    responses((status = 200, body = ReportsOut), (status = 422, body = crate::error::ErrorBody)))]
+async fn reports(
+    caller: Caller,
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<Vec<ReportIn>>,
+) -> Result<Json<ReportsOut>, ApiError> {
+    use custodian_notify::reports::{Report, ReportKind};
+    caller.require("notify.write")?;
+    if body.len() > MAX_REPORTS {
+        return Err(ApiError::invalid(
+            "body",
+            format!("at most {MAX_REPORTS} reports per call"),
+        ));
+    }
+    let mut rs = Vec::with_capacity(body.len());
+    for (i, r) in body.into_iter().enumerate() {
+        let kind = match r.event.as_str() {
+            "delivered" => ReportKind::Delivered,
+            "bounced" | "complained" => ReportKind::Bounced,
+            other => {
+                return Err(ApiError::invalid(
+                    &format!("[{i}].event"),
+                    format!("`{other}`: expected delivered, bounced or complained"),
+                ));
+            }
+        };
+        if r.notice.trim().is_empty() || r.notice.len() > 300 {
+            return Err(ApiError::invalid(
+                &format!("[{i}].notice"),
+                "must be 1-300 characters",
+            ));
+        }
+        rs.push(Report {
+            notice: r.notice,
+            kind,
+            recipient: r.recipient.filter(|a| !a.trim().is_empty()),
+            reason: r.reason.unwrap_or_else(|| r.event.clone()),
+        });
+    }
+    let a = notify(&s)?.apply_reports(&caller.0, &rs).await?;
+    Ok(Json(ReportsOut {
+        delivered: a.delivered,
+        bounced: a.bounced,
+        fallen_back: a.fallen_back,
+        unchanged: a.unchanged,
+        unknown: a.unknown,
+    }))
 }
 
 /// The login banner for a customer of the company's own logged-in pages (the caller has

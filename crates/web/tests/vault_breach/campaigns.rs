@@ -274,6 +274,60 @@ async fn a_campaign_from_plan_to_lookup(t: &TestDb) {
     );
     assert_eq!(st["codes_assigned"], 2);
 
+    // A delivery report from the print vendor's webhook, by the idempotency key in the manifest.
+    let manifest = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("manifest-")
+        })
+        .unwrap();
+    let key = std::fs::read_to_string(manifest)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
+    let body = json!([{"notice": key, "event": "delivered"}, {"notice": "notice/9/9/email", "event": "bounced"}]);
+    let (s, _, b) = call(
+        app,
+        req("POST", "/v1/notices/reports", &notifier, Some(body.clone())),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let r = json_of(&b);
+    assert_eq!(
+        (r["delivered"].as_u64(), r["unknown"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    let (_, _, b) = call(
+        app,
+        req("POST", "/v1/notices/reports", &notifier, Some(body)),
+    )
+    .await;
+    let r = json_of(&b);
+    assert_eq!(
+        (r["delivered"].as_u64(), r["unchanged"].as_u64()),
+        (Some(0), Some(1)),
+        "applied twice: {r}"
+    );
+    let bad = json!([{"notice": "x", "event": "opened"}]);
+    let (s, _, b) = call(
+        app,
+        req("POST", "/v1/notices/reports", &notifier, Some(bad)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(&b)["error"]["field"], "[0].event");
+
     // "Was I affected?": the known code, then an unknown one in the same shape.
     let (s, _, b) = call(
         app,
