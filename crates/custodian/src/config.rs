@@ -42,7 +42,9 @@ struct Raw {
 /// campaigns one serve process sends at once (0: serve does not send; `custodian notify send`
 /// still can); `[notify.smtp]` is the relay notices go through (the keys of `[trust.smtp]`, plus
 /// `dkim_selector`, `dkim_domain`, `dkim_key_file` for DKIM signing and `connections`);
-/// `sms_url` the SMS gateway (JSON POST; its bearer token from `CUSTODIAN_SMS_TOKEN`);
+/// `[notify.sms]` the SMS gateway (`url`, `format = "json"|"form"`, the field names `to_field`,
+/// `body_field`, `from_field`, `idempotency_field`, `from`; its bearer `token`, better from
+/// `CUSTODIAN_NOTIFY__SMS__TOKEN` or `CUSTODIAN_SMS_TOKEN`);
 /// `letters_dir` where print files and manifests go (default DATA_DIR/letters). Without
 /// `[notify.smtp]` serve sends no e-mail: e-mail notices wait, and the status says so.
 #[derive(Debug, Default, Deserialize)]
@@ -50,7 +52,7 @@ struct Raw {
 struct RawNotify {
     workers: Option<usize>,
     batch: Option<i64>,
-    sms_url: Option<String>,
+    sms: Option<custodian_notify::channel::SmsConfig>,
     letters_dir: Option<PathBuf>,
     smtp: Option<RawSmtp>,
 }
@@ -68,7 +70,7 @@ pub(crate) struct DkimSettings {
 pub(crate) struct NotifySettings {
     pub(crate) workers: usize,
     pub(crate) batch: i64,
-    pub(crate) sms_url: Option<String>,
+    pub(crate) sms: Option<custodian_notify::channel::SmsConfig>,
     pub(crate) letters_dir: Option<PathBuf>,
     pub(crate) smtp: Option<custodian_trust::SmtpSettings>,
     pub(crate) dkim: Option<DkimSettings>,
@@ -80,7 +82,7 @@ impl Default for NotifySettings {
         NotifySettings {
             workers: 2,
             batch: 64,
-            sms_url: None,
+            sms: None,
             letters_dir: None,
             smtp: None,
             dkim: None,
@@ -100,10 +102,14 @@ impl RawNotify {
         if !(1..=10_000).contains(&batch) {
             bail!("configuration: notify.batch must be 1 to 10000, not {batch}");
         }
-        if let Some(u) = &self.sms_url
-            && !(u.starts_with("http://") || u.starts_with("https://"))
-        {
-            bail!("configuration: notify.sms_url must be an http(s) URL, not `{u}`");
+        let mut sms = self.sms;
+        if let Some(c) = &mut sms {
+            if c.token.is_none() {
+                c.token = std::env::var("CUSTODIAN_SMS_TOKEN").ok();
+            }
+            if let Err(e) = custodian_notify::channel::Sms::new(c.clone()) {
+                bail!("configuration: notify.sms.{e}");
+            }
         }
         let (smtp, dkim, connections) = match self.smtp {
             None => (None, None, d.connections),
@@ -135,7 +141,7 @@ impl RawNotify {
         Ok(NotifySettings {
             workers,
             batch,
-            sms_url: self.sms_url,
+            sms,
             letters_dir: self.letters_dir,
             smtp,
             dkim,
@@ -631,7 +637,7 @@ mod tests {
             assert!(s.notify.smtp.is_none() && s.notify.dkim.is_none());
             jail.create_file(
                 "n.toml",
-                "[notify]\nworkers = 4\nbatch = 128\nsms_url = \"http://127.0.0.1:9/sms\"\n\
+                "[notify]\nworkers = 4\nbatch = 128\n[notify.sms]\nurl = \"http://127.0.0.1:9/sms\"\nformat = \"form\"\nto_field = \"To\"\n\
                  [notify.smtp]\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"none\"\n\
                  from = \"Acme <notices@acme.example>\"\nconnections = 16\n\
                  dkim_selector = \"s1\"\ndkim_domain = \"acme.example\"\ndkim_key_file = \"k.pem\"\n",
@@ -649,6 +655,11 @@ mod tests {
             assert_eq!((smtp.host.as_str(), smtp.port), ("127.0.0.1", 2525));
             assert_eq!(smtp.credentials, Some(("relay".into(), "secret".into())));
             assert_eq!(s.notify.dkim.unwrap().selector, "s1");
+            let sms = s.notify.sms.unwrap();
+            assert_eq!(
+                (sms.format, sms.to_field.as_str(), sms.body_field.as_str()),
+                (custodian_notify::channel::SmsFormat::Form, "To", "body")
+            );
             Ok(())
         });
     }
@@ -660,7 +671,11 @@ mod tests {
             for (body, key) in [
                 ("[notify]\nworkers = 500\n", "notify.workers"),
                 ("[notify]\nbatch = 0\n", "notify.batch"),
-                ("[notify]\nsms_url = \"gateway\"\n", "notify.sms_url"),
+                ("[notify.sms]\nurl = \"gateway\"\n", "notify.sms.url"),
+                (
+                    "[notify.sms]\nurl = \"http://g\"\nformat = \"xml\"\n",
+                    "format",
+                ),
                 (
                     "[notify.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\nsecurity = \"ssl\"\n",
                     "notify.smtp.security",

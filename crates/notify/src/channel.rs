@@ -209,14 +209,53 @@ impl Email {
     }
 }
 
-/// SMS gateway settings.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(default)]
+/// How the SMS gateway takes a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsFormat {
+    /// A JSON object.
+    #[default]
+    Json,
+    /// An `application/x-www-form-urlencoded` form, as many SMS vendors take it.
+    Form,
+}
+
+/// SMS gateway settings: a POST per message to `url` with the number, the text and the
+/// idempotency key under the configured field names (also sent as an `Idempotency-Key` header).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SmsConfig {
-    /// The gateway's URL (JSON POST of `{to, body, idempotency_key}`).
+    /// The gateway's URL.
     pub url: String,
     /// A bearer token, if the gateway wants one.
     pub token: Option<String>,
+    /// JSON or form.
+    pub format: SmsFormat,
+    /// The field of the destination number.
+    pub to_field: String,
+    /// The field of the text.
+    pub body_field: String,
+    /// The sender (a number or alphanumeric id), sent as `from_field` when set.
+    pub from: Option<String>,
+    /// The field of the sender.
+    pub from_field: String,
+    /// The field of the idempotency key.
+    pub idempotency_field: String,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            url: String::new(),
+            token: None,
+            format: SmsFormat::Json,
+            to_field: "to".into(),
+            body_field: "body".into(),
+            from: None,
+            from_field: "from".into(),
+            idempotency_field: "idempotency_key".into(),
+        }
+    }
 }
 
 /// The SMS sender.
@@ -229,6 +268,19 @@ pub struct Sms {
 impl Sms {
     /// A sender for a gateway.
     pub fn new(cfg: SmsConfig) -> Result<Sms, String> {
+        if !(cfg.url.starts_with("http://") || cfg.url.starts_with("https://")) {
+            return Err(format!("url: `{}` is not an http(s) URL", cfg.url));
+        }
+        for (name, v) in [
+            ("to_field", &cfg.to_field),
+            ("body_field", &cfg.body_field),
+            ("from_field", &cfg.from_field),
+            ("idempotency_field", &cfg.idempotency_field),
+        ] {
+            if v.trim().is_empty() {
+                return Err(format!("{name}: must not be empty"));
+            }
+        }
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .build()
@@ -238,11 +290,26 @@ impl Sms {
 
     /// Sends one text.
     pub async fn send(&self, to: &str, idem: &str, r: &Rendered) -> SendResult {
-        let mut req = self
-            .client
-            .post(&self.cfg.url)
-            .header("Idempotency-Key", idem)
-            .json(&serde_json::json!({"to": to, "body": r.body.trim(), "idempotency_key": idem}));
+        let c = &self.cfg;
+        let mut fields: Vec<(&str, &str)> = vec![
+            (c.to_field.as_str(), to),
+            (c.body_field.as_str(), r.body.trim()),
+            (c.idempotency_field.as_str(), idem),
+        ];
+        if let Some(from) = &c.from {
+            fields.push((c.from_field.as_str(), from));
+        }
+        let req = self.client.post(&c.url).header("Idempotency-Key", idem);
+        let mut req = match c.format {
+            SmsFormat::Json => {
+                let obj: serde_json::Map<String, serde_json::Value> = fields
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+                    .collect();
+                req.json(&obj)
+            }
+            SmsFormat::Form => req.form(&fields),
+        };
         if let Some(t) = &self.cfg.token {
             req = req.bearer_auth(t);
         }

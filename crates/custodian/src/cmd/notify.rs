@@ -175,6 +175,9 @@ pub(crate) struct SendArgs {
     /// The SMS gateway URL (JSON POST).
     #[arg(long, env = "CUSTODIAN_SMS_URL")]
     pub(crate) sms_url: Option<String>,
+    /// Post SMS as a form (`to`, `body`, `idempotency_key`) instead of JSON.
+    #[arg(long, requires = "sms_url")]
+    pub(crate) sms_form: bool,
     /// Where letters' print files and manifests go (default: DATA_DIR/letters).
     #[arg(long)]
     pub(crate) letters_dir: Option<PathBuf>,
@@ -515,6 +518,12 @@ fn channels(s: &Settings, a: &SendArgs, owner: &str) -> anyhow::Result<Channels>
             Sms::new(SmsConfig {
                 url: u.clone(),
                 token: std::env::var("CUSTODIAN_SMS_TOKEN").ok(),
+                format: if a.sms_form {
+                    custodian_notify::channel::SmsFormat::Form
+                } else {
+                    custodian_notify::channel::SmsFormat::Json
+                },
+                ..SmsConfig::default()
             })
             .map_err(anyhow::Error::msg)?,
         ),

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use custodian_auth::PrincipalKind;
 use custodian_notify::channel::{
-    Channels, Email, EmailConfig, Letters, LettersConfig, Security, Sms, SmsConfig,
+    Channels, Email, EmailConfig, Letters, LettersConfig, Security, Sms,
 };
 use custodian_notify::{CampaignStatus, Notify, Worker, WorkerConfig};
 use custodian_trust::SmtpTls;
@@ -70,14 +70,11 @@ pub(crate) fn channels(s: &Settings, owner: &str) -> anyhow::Result<Channels> {
             )
         }
     };
-    let sms = match &n.sms_url {
-        Some(u) => Some(
-            Sms::new(SmsConfig {
-                url: u.clone(),
-                token: std::env::var("CUSTODIAN_SMS_TOKEN").ok(),
-            })
-            .map_err(anyhow::Error::msg)
-            .context("configuration: notify.sms_url")?,
+    let sms = match &n.sms {
+        Some(c) => Some(
+            Sms::new(c.clone())
+                .map_err(anyhow::Error::msg)
+                .context("configuration: notify.sms")?,
         ),
         None => None,
     };
