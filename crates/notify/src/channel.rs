@@ -17,7 +17,7 @@ mod letters;
 use std::time::Duration;
 
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Mailbox, Message, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -191,9 +191,14 @@ impl Email {
             .to(to)
             .subject(r.subject.clone())
             .message_id(Some(id.clone()))
-            .header(IdempotencyKey(idem.to_owned()))
-            .header(ContentType::TEXT_HTML)
-            .body(r.body.clone());
+            .header(IdempotencyKey(idem.to_owned()));
+        let msg = match &r.text {
+            Some(text) => msg.multipart(MultiPart::alternative_plain_html(
+                text.clone(),
+                r.body.clone(),
+            )),
+            None => msg.header(ContentType::TEXT_HTML).body(r.body.clone()),
+        };
         let mut msg = match msg {
             Ok(m) => m,
             Err(e) => return SendResult::Hard(format!("message: {e}")),

@@ -53,6 +53,60 @@ pub struct Rendered {
     pub subject: String,
     /// The body.
     pub body: String,
+    /// E-mail only: the plain-text version of the HTML body (the same template rendered without
+    /// escaping, markup removed), sent as the text part of a `multipart/alternative` message.
+    pub text: Option<String>,
+}
+
+/// The plain text of rendered (unescaped) HTML: block ends become line breaks, other markup is
+/// dropped, the few entities an author writes by hand are decoded, blank runs shortened.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let Some(gt) = rest[lt..].find('>') else {
+            rest = &rest[lt..];
+            break;
+        };
+        let tag = rest[lt + 1..lt + gt].trim().to_ascii_lowercase();
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        if matches!(
+            name.as_str(),
+            "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table"
+        ) {
+            out.push('\n');
+        }
+        rest = &rest[lt + gt + 1..];
+    }
+    out.push_str(rest);
+    let decoded = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let mut text = String::with_capacity(decoded.len());
+    let mut blank = 0;
+    for line in decoded.lines() {
+        let line = line.trim_end();
+        if line.trim().is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.trim().to_owned() + "\n"
 }
 
 fn env() -> Environment<'static> {
@@ -77,6 +131,10 @@ pub fn render(t: &TemplateText, channel: ChannelKind, ctx: &Value) -> Result<Ren
         .map_err(|e| format!("subject: {e}"))?;
     e.add_template_owned(body_name(channel), t.body.clone())
         .map_err(|e| format!("body: {e}"))?;
+    if channel == ChannelKind::Email {
+        e.add_template_owned("alternative.txt", t.body.clone())
+            .map_err(|e| format!("body: {e}"))?;
+    }
     let render = |name: &str| -> Result<String, String> {
         let tmpl = e.get_template(name).map_err(|e| e.to_string())?;
         tmpl.render(ctx).map_err(|err| {
@@ -87,9 +145,15 @@ pub fn render(t: &TemplateText, channel: ChannelKind, ctx: &Value) -> Result<Ren
             s
         })
     };
+    let text = if channel == ChannelKind::Email {
+        Some(html_to_text(&render("alternative.txt")?))
+    } else {
+        None
+    };
     Ok(Rendered {
         subject: render("subject.txt")?.trim().to_owned(),
         body: render(body_name(channel))?,
+        text,
     })
 }
 

@@ -93,6 +93,7 @@ fn send(l: &Letters, n: &Notice) -> SendResult {
     let r = Rendered {
         subject: n.subject.clone(),
         body: n.body.clone(),
+        text: None,
     };
     l.send("c1", &contact, n.key, &r)
 }
@@ -310,6 +311,7 @@ fn no_address_is_a_hard_failure_and_an_unwritable_directory_a_soft_one() {
     let r = Rendered {
         subject: "S".into(),
         body: "B".into(),
+        text: None,
     };
     for address in [None, Some(Vec::new())] {
         let contact = Contact {

@@ -130,6 +130,15 @@ async fn every_affected_person_gets_exactly_one_notice(t: &TestDb) {
         assert_eq!(code.starts_with("MINOR"), person.minor, "{rcpt}");
         assert!(codes.insert(code), "a protection code was given twice");
         assert!(text.contains("X-Idempotency-Key: notice/"), "{text}");
+        assert!(
+            text.contains("multipart/alternative") && text.contains("text/plain"),
+            "a plain-text part beside the HTML: {text}"
+        );
+        assert!(
+            text.contains("Visit https://example.com/was-i-affected")
+                || text.contains("https://example.com/was-i-affected"),
+            "links readable in the text part: {text}"
+        );
         let mid = text
             .lines()
             .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
