@@ -124,7 +124,7 @@ pub(crate) async fn seed_demo(trust: &TrustService) -> anyhow::Result<usize> {
         body_md: "## What happened\n\nAn attacker found an unprotected router, reached our testing environments and used stored credentials to copy customer records.\n\n## What we are doing\n\n- Notifying every affected person by mail\n- Offering two years of identity protection\n- Resetting all active prepaid PINs\n\n## What you can do\n\nCheck whether you were affected with the lookup, and turn on port-out protection.".to_owned(),
         cvss_vector: None,
         incident_id: Some("demo-breach".to_owned()),
-        lookup_url: Some("/lookup".to_owned()),
+        lookup_url: Some("/was-i-affected".to_owned()),
     };
     match trust.create_advisory(&notice).await {
         Ok(_) => {
