@@ -73,20 +73,8 @@ impl PersonData {
     /// Refuses data a notice cannot be addressed with: contact fields the role sees only masked
     /// (a masked e-mail address or street would send the notice nowhere, or to a stranger).
     fn require_revealed(&self, p: &Principal) -> Result<(), NotifyError> {
-        let masked: Vec<&str> = [
-            Field::FirstName,
-            Field::LastName,
-            Field::Street,
-            Field::City,
-            Field::Zip,
-            Field::Email,
-            Field::Phone,
-            Field::Dob,
-        ]
-        .into_iter()
-        .filter(|f| self.masked.contains(f))
-        .map(Field::as_str)
-        .collect();
+        // Only the fields the read asked to reveal are recorded as masked.
+        let masked: Vec<&str> = self.masked.iter().map(|f| f.as_str()).collect();
         if masked.is_empty() {
             return Ok(());
         }

@@ -19,7 +19,6 @@ use custodian_db::testing::TestDb;
 use custodian_db::{ManualClock, Timestamp};
 use custodian_notify::channel::{Channels, Letters, Sms, SmsConfig, SmsFormat};
 use custodian_notify::model::ChannelKind;
-use custodian_notify::template::{TemplateKey, builtin};
 use custodian_notify::{
     CampaignStatus, NewCampaign, Settings, Worker, WorkerConfig, WorkerOutcome,
 };
@@ -155,19 +154,10 @@ async fn texts_reach_everyone_once_with_retry_and_fallback(t: &TestDb) {
             )
             .await
             .unwrap();
-        for ch in [ChannelKind::Sms, ChannelKind::Letter] {
-            for lang in ["en", "es"] {
-                let key = TemplateKey {
-                    cohort: "*".into(),
-                    channel: ch,
-                    language: lang.into(),
-                };
-                env.notify
-                    .set_template(&p, name, &key, &builtin(ch, lang))
-                    .await
-                    .unwrap();
-            }
-        }
+        env.notify
+            .install_builtin_templates(&p, name)
+            .await
+            .unwrap();
         env.notify.start(&p, &env.ctx, name).await.unwrap();
         let sms = Sms::new(SmsConfig {
             url: url.clone(),

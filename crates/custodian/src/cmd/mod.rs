@@ -16,7 +16,7 @@ mod incident_json;
 pub(crate) mod inventory;
 pub(crate) mod keys;
 pub(crate) mod notify;
-mod notify_serve;
+pub(crate) mod notify_serve;
 pub(crate) mod scan;
 mod scan_demo;
 mod scan_net;

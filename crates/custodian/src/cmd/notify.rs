@@ -11,10 +11,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use custodian_db::OpenMode;
-use custodian_notify::channel::{Channels, Email, EmailConfig, Letters, Security, Sms, SmsConfig};
+use custodian_notify::channel::{Channels, SmsConfig};
 use custodian_notify::codes::CodeKey;
 use custodian_notify::model::{ChannelKind, parse_channels};
-use custodian_notify::template::{TemplateKey, TemplateText, builtin};
+use custodian_notify::template::{TemplateKey, TemplateText};
 use custodian_notify::{NewCampaign, Notify, Settings as CampaignSettings, Worker, WorkerConfig};
 use custodian_vault::crypto::BlindIndexer;
 use serde_json::json;
@@ -245,7 +245,7 @@ pub(crate) async fn run(s: &Settings, c: NotifyCommand) -> anyhow::Result<()> {
                 )
                 .await?;
             if builtin_templates {
-                install_builtin(&notify, &me, &name).await?;
+                notify.install_builtin_templates(&me, &name).await?;
             }
             let st = notify.status(&me, &name).await?;
             if s.json {
@@ -287,7 +287,7 @@ pub(crate) async fn run(s: &Settings, c: NotifyCommand) -> anyhow::Result<()> {
             builtin,
         } => {
             if builtin {
-                install_builtin(&notify, &me, &name).await?;
+                notify.install_builtin_templates(&me, &name).await?;
             }
             if let (Some(cohort), Some(channel), Some(language), Some(file)) =
                 (cohort, channel, language, file)
@@ -381,26 +381,6 @@ pub(crate) async fn run(s: &Settings, c: NotifyCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn install_builtin(
-    notify: &Notify,
-    me: &custodian_auth::Principal,
-    name: &str,
-) -> anyhow::Result<()> {
-    for ch in ChannelKind::ALL {
-        for lang in ["en", "es"] {
-            let key = TemplateKey {
-                cohort: "*".into(),
-                channel: ch,
-                language: lang.into(),
-            };
-            notify
-                .set_template(me, name, &key, &builtin(ch, lang))
-                .await?;
-        }
-    }
-    Ok(())
-}
-
 async fn status(
     notify: &Notify,
     me: &custodian_auth::Principal,
@@ -471,15 +451,17 @@ async fn status(
     }
 }
 
+/// The channels of `notify send`: its flags as a `[notify]` section, built like serve's.
 fn channels(s: &Settings, a: &SendArgs, owner: &str) -> anyhow::Result<Channels> {
+    use custodian_trust::{SmtpSettings, SmtpTls};
     let (host, port) = a
         .smtp
         .rsplit_once(':')
         .context("--smtp must be HOST:PORT")?;
-    let security = match a.smtp_security.as_str() {
-        "none" => Security::None,
-        "starttls" => Security::Starttls,
-        "tls" => Security::Tls,
+    let tls = match a.smtp_security.as_str() {
+        "none" => SmtpTls::None,
+        "starttls" => SmtpTls::StartTls,
+        "tls" => SmtpTls::Tls,
         other => bail!("--smtp-security `{other}`: expected none, starttls or tls"),
     };
     let dkim = match &a.dkim {
@@ -489,55 +471,45 @@ fn channels(s: &Settings, a: &SendArgs, owner: &str) -> anyhow::Result<Channels>
             else {
                 bail!("--dkim must be SELECTOR:DOMAIN:KEYFILE");
             };
-            let pem = std::fs::read_to_string(file)
-                .with_context(|| format!("reading DKIM key {file}"))?;
-            Some((sel.to_owned(), dom.to_owned(), pem))
+            Some(crate::config::DkimSettings {
+                selector: sel.to_owned(),
+                domain: dom.to_owned(),
+                key_file: file.into(),
+            })
         }
         None => None,
     };
-    let domain = a
-        .from
-        .rsplit_once('@')
-        .map(|(_, d)| d.trim_end_matches('>').to_owned())
-        .unwrap_or_else(|| "localhost".into());
-    let email = Email::new(&EmailConfig {
-        host: host.to_owned(),
-        port: port.parse().context("--smtp port")?,
-        security,
-        username: a.smtp_user.clone(),
-        password: a.smtp_password.clone(),
-        from: a.from.clone(),
-        message_id_domain: domain,
+    let credentials = match (&a.smtp_user, &a.smtp_password) {
+        (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+        (None, None) => None,
+        _ => bail!("--smtp-user and --smtp-password go together"),
+    };
+    let sms = a.sms_url.as_ref().map(|u| SmsConfig {
+        url: u.clone(),
+        token: std::env::var("CUSTODIAN_SMS_TOKEN").ok(),
+        format: if a.sms_form {
+            custodian_notify::channel::SmsFormat::Form
+        } else {
+            custodian_notify::channel::SmsFormat::Json
+        },
+        ..SmsConfig::default()
+    });
+    let mut flags = s.clone();
+    flags.notify = crate::config::NotifySettings {
+        smtp: Some(SmtpSettings {
+            host: host.to_owned(),
+            port: port.parse().context("--smtp port")?,
+            tls,
+            from: a.from.clone(),
+            credentials,
+        }),
         dkim,
         connections: a.connections,
-        timeout_secs: 30,
-    })
-    .map_err(anyhow::Error::msg)?;
-    let sms = match &a.sms_url {
-        Some(u) => Some(
-            Sms::new(SmsConfig {
-                url: u.clone(),
-                token: std::env::var("CUSTODIAN_SMS_TOKEN").ok(),
-                format: if a.sms_form {
-                    custodian_notify::channel::SmsFormat::Form
-                } else {
-                    custodian_notify::channel::SmsFormat::Json
-                },
-                ..SmsConfig::default()
-            })
-            .map_err(anyhow::Error::msg)?,
-        ),
-        None => None,
-    };
-    let dir = a
-        .letters_dir
-        .clone()
-        .unwrap_or_else(|| s.data_dir.join("letters"));
-    Ok(Channels {
-        email: Some(email),
         sms,
-        letters: Some(Letters::new(dir, owner)),
-    })
+        letters_dir: a.letters_dir.clone(),
+        ..s.notify.clone()
+    };
+    super::notify_serve::channels(&flags, owner)
 }
 
 async fn send(

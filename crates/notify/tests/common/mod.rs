@@ -19,7 +19,6 @@ use custodian_db::testing::TestDb;
 use custodian_db::{Clock, Timestamp};
 use custodian_notify::codes::{CodeKey, ProtectionCode};
 use custodian_notify::model::ChannelKind;
-use custodian_notify::template::{TemplateKey, builtin};
 use custodian_notify::{NewCampaign, Notify, Settings};
 use custodian_vault::import::{Format, ImportOptions, import_file};
 use custodian_vault::policy::Policy;
@@ -224,19 +223,10 @@ pub(crate) async fn campaign(env: &Env, incident: i64, name: &str, settings: Set
         )
         .await
         .unwrap();
-    for ch in ChannelKind::ALL {
-        for lang in ["en", "es"] {
-            let key = TemplateKey {
-                cohort: "*".into(),
-                channel: ch,
-                language: lang.into(),
-            };
-            env.notify
-                .set_template(&p, name, &key, &builtin(ch, lang))
-                .await
-                .unwrap();
-        }
-    }
+    env.notify
+        .install_builtin_templates(&p, name)
+        .await
+        .unwrap();
     env.notify
         .import_codes(&p, &codes(1_000, 200))
         .await

@@ -38,45 +38,15 @@ impl SecretSealer for XorSealer {
     }
 }
 
+/// The router over the vault and breach engine (notification campaigns are there too, with a
+/// generous lookup limit).
 async fn app(t: &TestDb) -> (axum::Router, AuthService, ManualClock) {
-    let components = vec![
-        custodian_auth::COMPONENT,
-        custodian_vault::COMPONENT,
-        custodian_breach::COMPONENT,
-    ];
-    t.db.migrate(&components).await.unwrap();
-    let manual = ManualClock::new(Timestamp(1_755_691_200_000_000));
-    let clock: Arc<dyn Clock> = Arc::new(manual.clone());
-    let auth = AuthService::new(t.db.clone(), clock.clone(), Arc::new(XorSealer));
-    let provider = Arc::new(FileKeyProvider::open(t.dir.path()).unwrap());
-    let keys = Keyring::new(provider, DEFAULT_TENANT, KeyCacheConfig::default());
-    let vault = Vault::open(t.db.clone(), keys, Policy::default(), clock.clone())
-        .await
-        .unwrap();
-    let mut state = AppState::new(
-        t.db.clone(),
-        auth.clone(),
-        clock.clone(),
-        components,
-        "Acme Mobile",
-    );
-    state.breach = Some(BreachService::new(
-        vault.clone(),
-        clock,
-        RuleBook::shipped().unwrap(),
-    ));
-    state.vault = Some(vault);
-    let app = router(
-        state,
-        RouterLimits {
-            max_body_bytes: 1 << 20,
-        },
-    )
-    .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-    (app, auth, manual)
+    let h = notify_app(t, 100.0).await;
+    (h.app, h.auth, h.clock)
 }
 
-/// The router with notification campaigns too, and what a test needs to run a worker.
+/// The router with the vault, breach engine and notification campaigns, and what a test needs
+/// to run a campaign worker.
 struct NotifyApp {
     app: axum::Router,
     auth: AuthService,
