@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use custodian_db::testing::{MaildirSmtp, TestDb};
+use custodian_db::testing::{MaildirSmtp, TestDb, unquote_printable as unqp};
 use custodian_db::{Database, DbConfig, OpenMode};
 use rand::{Rng, SeedableRng};
 
@@ -293,27 +293,6 @@ fn count_deliveries(msgs: &[String], ps: &[Person]) -> usize {
     );
     assert_eq!(per.len(), ps.len(), "mail to someone not affected: {per:?}");
     msgs.len() - per.len()
-}
-
-/// Undoes quoted-printable soft breaks and `=XX` escapes, enough to search bodies.
-fn unqp(s: &str) -> String {
-    let s = s.replace("=\r\n", "").replace("=\n", "");
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'='
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Whether `text` holds something shaped like a full SSN: `ddd-dd-dddd` or nine digits alone,

@@ -254,3 +254,25 @@ macro_rules! backend_tests {
         )*
     };
 }
+
+/// Undoes quoted-printable soft breaks and `=XX` escapes, enough to search the bodies a
+/// [`MaildirSmtp`] received.
+pub fn unquote_printable(s: &str) -> String {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'='
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -19,11 +19,9 @@ use custodian_db::testing::TestDb;
 use custodian_db::{ManualClock, Timestamp};
 use custodian_notify::channel::{Channels, Letters, Sms, SmsConfig, SmsFormat};
 use custodian_notify::model::ChannelKind;
-use custodian_notify::{
-    CampaignStatus, NewCampaign, Settings, Worker, WorkerConfig, WorkerOutcome,
-};
+use custodian_notify::{CampaignStatus, Settings, Worker, WorkerConfig, WorkerOutcome};
 
-use common::{admin, codes, env, incident, people};
+use common::{admin, campaign_on, env, incident, people};
 
 /// One request the gateway received: content type, header key, and the fields.
 #[derive(Debug, Clone)]
@@ -125,7 +123,6 @@ async fn texts_reach_everyone_once_with_retry_and_fallback(t: &TestDb) {
     let ps = people(12);
     let inc = incident(&env, dir.path(), &ps).await;
     let p = admin();
-    env.notify.import_codes(&p, &codes(100, 50)).await.unwrap();
     let gateway = Gateway::default();
     let url = start_gateway(gateway.clone()).await;
 
@@ -135,29 +132,13 @@ async fn texts_reach_everyone_once_with_retry_and_fallback(t: &TestDb) {
     ] {
         *gateway.to_field.lock().unwrap() = to_field.into();
         gateway.got.lock().unwrap().clear();
-        env.notify
-            .create(
-                &p,
-                &env.ctx,
-                &NewCampaign {
-                    name: name.into(),
-                    incident: inc,
-                    impact_version: None,
-                    channels: vec![ChannelKind::Sms, ChannelKind::Letter],
-                    settings: Settings {
-                        backoff_base_secs: 10,
-                        error_window: 100_000,
-                        ..Settings::default()
-                    },
-                },
-                &|_| {},
-            )
-            .await
-            .unwrap();
-        env.notify
-            .install_builtin_templates(&p, name)
-            .await
-            .unwrap();
+        let settings = Settings {
+            backoff_base_secs: 10,
+            error_window: 100_000,
+            ..Settings::default()
+        };
+        let channels = vec![ChannelKind::Sms, ChannelKind::Letter];
+        campaign_on(&env, inc, name, settings, channels).await;
         env.notify.start(&p, &env.ctx, name).await.unwrap();
         let sms = Sms::new(SmsConfig {
             url: url.clone(),

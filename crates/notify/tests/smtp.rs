@@ -19,7 +19,8 @@ use custodian_notify::channel::{Channels, Email, Letters};
 use custodian_notify::lookup::{Limits, Refusal};
 use custodian_notify::{CampaignStatus, Notify, Settings, Worker, WorkerConfig, WorkerOutcome};
 
-use common::{admin, campaign, env, incident, people, received, smtp_sink, unqp};
+use common::{admin, campaign, env, incident, people, received, smtp_sink};
+use custodian_db::testing::unquote_printable as unqp;
 
 fn channels(port: u16, dir: &std::path::Path, owner: &str) -> Channels {
     Channels {

@@ -205,8 +205,27 @@ pub(crate) fn codes(adult: usize, minor: usize) -> Vec<ProtectionCode> {
     out
 }
 
-/// Creates a campaign with the built-in templates (en, es) and enough codes.
+/// Creates a campaign (e-mail, then letter) with the built-in templates (en, es) and enough
+/// codes.
 pub(crate) async fn campaign(env: &Env, incident: i64, name: &str, settings: Settings) -> String {
+    campaign_on(
+        env,
+        incident,
+        name,
+        settings,
+        vec![ChannelKind::Email, ChannelKind::Letter],
+    )
+    .await
+}
+
+/// [`campaign`] on another channel order.
+pub(crate) async fn campaign_on(
+    env: &Env,
+    incident: i64,
+    name: &str,
+    settings: Settings,
+    channels: Vec<ChannelKind>,
+) -> String {
     let p = admin();
     env.notify
         .create(
@@ -216,7 +235,7 @@ pub(crate) async fn campaign(env: &Env, incident: i64, name: &str, settings: Set
                 name: name.into(),
                 incident,
                 impact_version: None,
-                channels: vec![ChannelKind::Email, ChannelKind::Letter],
+                channels,
                 settings,
             },
             &|_| {},
@@ -334,27 +353,6 @@ pub(crate) fn email_config(port: u16) -> custodian_notify::channel::EmailConfig 
         message_id_domain: "example.com".into(),
         ..Default::default()
     }
-}
-
-/// Undoes quoted-printable soft breaks and `=XX` escapes, enough to search bodies.
-pub(crate) fn unqp(s: &str) -> String {
-    let s = s.replace("=\r\n", "").replace("=\n", "");
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'='
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub(crate) fn now_ts() -> Timestamp {
