@@ -8,12 +8,12 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use custodian_auth::{AuthError, Principal};
+use custodian_auth::Principal;
 use custodian_notify::{CampaignStatus, NoticeState, Notify, NotifyError};
 use minijinja::context;
 use serde::Deserialize;
 
-use super::{session, tokens_match};
+use super::{signed_in, tokens_match};
 use crate::AppState;
 use crate::pages::render;
 
@@ -25,19 +25,12 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// The signed-in principal, its CSRF token and the service, or the response to send instead.
-async fn signed_in(
+async fn reader(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<(Principal, String, Notify), Response> {
-    let s = match session(state, headers).await {
-        Ok(s) => s,
-        Err(AuthError::NoSession) => return Err(Redirect::to("/admin/login").into_response()),
-        Err(e) => {
-            tracing::error!(error = %e, "session lookup failed");
-            return Err((StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response());
-        }
-    };
-    if !s.principal.may("notify.read") {
+    let (principal, csrf) = signed_in(state, headers).await?;
+    if !principal.may("notify.read") {
         return Err((StatusCode::FORBIDDEN, "your role may not read campaigns").into_response());
     }
     let Some(n) = state.notify.clone() else {
@@ -47,7 +40,7 @@ async fn signed_in(
         )
             .into_response());
     };
-    Ok((s.principal, s.csrf_token, n))
+    Ok((principal, csrf, n))
 }
 
 fn failure(e: &NotifyError) -> Response {
@@ -66,7 +59,7 @@ fn failure(e: &NotifyError) -> Response {
 
 /// `GET /admin/campaigns`.
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (p, csrf, n) = match signed_in(&state, &headers).await {
+    let (p, csrf, n) = match reader(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -108,7 +101,7 @@ async fn show(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    let (p, csrf, n) = match signed_in(&state, &headers).await {
+    let (p, csrf, n) = match reader(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -180,7 +173,7 @@ async fn act(
     Path((name, action)): Path<(String, String)>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let (p, csrf, n) = match signed_in(&state, &headers).await {
+    let (p, csrf, n) = match reader(&state, &headers).await {
         Ok(v) => v,
         Err(r) => return r,
     };

@@ -7,15 +7,14 @@
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use custodian_auth::{AuthError, Principal};
 use custodian_breach::cohort::human_count;
 use custodian_breach::{BreachError, IncidentId};
 use custodian_vault::RequestContext;
 use minijinja::context;
 
-use super::session;
+use super::signed_in;
 use crate::AppState;
 use crate::pages::render;
 
@@ -24,18 +23,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/incidents", get(list))
         .route("/admin/incidents/{id}", get(show))
         .route("/admin/incidents/{id}/report.html", get(download))
-}
-
-/// The signed-in principal, or the response to send instead (sign-in, or unavailable).
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Principal, String), Response> {
-    match session(state, headers).await {
-        Ok(s) => Ok((s.principal, s.csrf_token)),
-        Err(AuthError::NoSession) => Err(Redirect::to("/admin/login").into_response()),
-        Err(e) => {
-            tracing::error!(error = %e, "session lookup failed");
-            Err((StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response())
-        }
-    }
 }
 
 fn failure(e: &BreachError) -> Response {

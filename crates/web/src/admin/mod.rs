@@ -12,7 +12,7 @@ use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use custodian_auth::{AuthError, Session, SigninAttempt};
+use custodian_auth::{AuthError, Principal, Session, SigninAttempt};
 use minijinja::context;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
@@ -65,6 +65,21 @@ fn random_token() -> String {
 pub(crate) async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, AuthError> {
     let token = cookie(headers, SESSION_COOKIE).ok_or(AuthError::NoSession)?;
     state.auth.find_session(token).await
+}
+
+/// The signed-in principal, or the response to send instead (sign-in, or unavailable).
+pub(super) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Principal, String), Response> {
+    match session(state, headers).await {
+        Ok(s) => Ok((s.principal, s.csrf_token)),
+        Err(AuthError::NoSession) => Err(Redirect::to("/admin/login").into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            Err((StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response())
+        }
+    }
 }
 
 pub(crate) fn tokens_match(a: &str, b: &str) -> bool {

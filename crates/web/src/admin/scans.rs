@@ -7,13 +7,13 @@
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use custodian_auth::{AuthError, Principal};
+use custodian_auth::Principal;
 use custodian_scan::store::{ScanId, ScanKind, ScanRecord, ScanStore, StoreError, StoredFinding};
 use minijinja::context;
 
-use super::session;
+use super::signed_in;
 use crate::AppState;
 use crate::pages::render;
 
@@ -28,15 +28,8 @@ async fn reader(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<(Principal, String, ScanStore), Response> {
-    let s = match session(state, headers).await {
-        Ok(s) => s,
-        Err(AuthError::NoSession) => return Err(Redirect::to("/admin/login").into_response()),
-        Err(e) => {
-            tracing::error!(error = %e, "session lookup failed");
-            return Err((StatusCode::SERVICE_UNAVAILABLE, "unavailable").into_response());
-        }
-    };
-    if !s.principal.may("scan.read") {
+    let (principal, csrf) = signed_in(state, headers).await?;
+    if !principal.may("scan.read") {
         return Err((StatusCode::FORBIDDEN, "your role may not read scans").into_response());
     }
     let Some(cfg) = state.scans.as_ref() else {
@@ -46,7 +39,7 @@ async fn reader(
         )
             .into_response());
     };
-    Ok((s.principal, s.csrf_token, cfg.store.clone()))
+    Ok((principal, csrf, cfg.store.clone()))
 }
 
 fn failure(e: &StoreError) -> Response {
