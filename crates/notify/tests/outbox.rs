@@ -387,7 +387,57 @@ async fn masked_contact_data_is_refused_and_nothing_is_left_half_planned(t: &Tes
     );
 }
 
+/// Past the error-rate threshold the worker pauses the campaign and says why: here every e-mail
+/// meets a closed port (a soft failure each), and after ten outcomes the campaign is paused with
+/// the rate and the last error in its reason; resuming is up to an operator.
+async fn the_campaign_pauses_itself_past_the_error_rate(t: &TestDb) {
+    let clock = ManualClock::new(Timestamp(NOW));
+    let env = env(t, Arc::new(clock.clone())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ps = people(30);
+    let inc = incident(&env, dir.path(), &ps).await;
+    let p = admin();
+    let settings = Settings {
+        error_window: 10,
+        error_rate_pause: 0.5,
+        ..settings()
+    };
+    let name = campaign(&env, inc, "c6", settings).await;
+    env.notify.start(&p, &env.ctx, &name).await.unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let w = Worker::new(
+        env.notify.clone(),
+        p.clone(),
+        env.ctx.clone(),
+        Channels {
+            email: Some(
+                custodian_notify::channel::Email::new(&common::email_config(port)).unwrap(),
+            ),
+            sms: None,
+            letters: Some(Letters::new(dir.path().to_owned(), "w6")),
+        },
+        WorkerConfig {
+            owner: "w6".into(),
+            batch: 10,
+            stop_when_idle: true,
+        },
+    );
+    let WorkerOutcome::Paused(reason) = w.run(&name).await.unwrap() else {
+        panic!("the worker should have paused the campaign");
+    };
+    assert!(
+        reason.starts_with("error rate ") && reason.contains("SMTP"),
+        "{reason}"
+    );
+    let c = env.notify.campaign(&p, &name).await.unwrap();
+    assert_eq!(c.status, CampaignStatus::Paused);
+    assert_eq!(c.reason, reason);
+}
+
 custodian_db::backend_tests!(
+    the_campaign_pauses_itself_past_the_error_rate,
     retries_back_off_then_fall_back_and_finish,
     leases_pause_resume_cancel,
     templates_and_pool_are_checked_before_start,

@@ -388,4 +388,63 @@ async fn every_affected_person_gets_exactly_one_notice(t: &TestDb) {
     );
 }
 
-custodian_db::backend_tests!(every_affected_person_gets_exactly_one_notice);
+/// With a DKIM key configured, every notice carries a `DKIM-Signature` for the configured
+/// domain and selector, over the headers that matter.
+async fn notices_are_dkim_signed(t: &TestDb) {
+    let Some(sink) = smtp_sink("notices_are_dkim_signed") else {
+        return;
+    };
+    let env = env(t, Arc::new(SystemClock)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ps = people(8);
+    let inc = incident(&env, dir.path(), &ps).await;
+    let name = campaign(&env, inc, "signed", Settings::default()).await;
+    let p = admin();
+    env.notify.start(&p, &env.ctx, &name).await.unwrap();
+    let pem = include_str!("support/dkim-test-key.pem");
+    let cfg = custodian_notify::channel::EmailConfig {
+        dkim: Some(("s2026".into(), "example.com".into(), pem.into())),
+        ..common::email_config(sink.port)
+    };
+    let w = Worker::new(
+        env.notify.clone(),
+        p,
+        env.ctx.clone(),
+        Channels {
+            email: Some(Email::new(&cfg).unwrap()),
+            sms: None,
+            letters: Some(Letters::new(dir.path().to_owned(), "wd")),
+        },
+        WorkerConfig {
+            owner: "wd".into(),
+            batch: 8,
+            stop_when_idle: true,
+        },
+    );
+    assert_eq!(w.run(&name).await.unwrap(), WorkerOutcome::Finished);
+    let msgs = received(&sink.dir);
+    assert!(!msgs.is_empty());
+    for (_, raw) in &msgs {
+        let sig = raw
+            .split("\n")
+            .find(|l| l.starts_with("DKIM-Signature:"))
+            .unwrap_or_else(|| panic!("no DKIM-Signature in {raw}"));
+        let sig = raw[raw.find(sig).unwrap()..]
+            .split("\nX-")
+            .next()
+            .unwrap()
+            .replace(['\r', '\n', ' ', '\t'], "");
+        assert!(
+            sig.contains("d=example.com")
+                && sig.contains("s=s2026")
+                && sig.contains("a=rsa-sha256"),
+            "{sig}"
+        );
+        assert!(sig.contains("b=") && sig.contains("bh="), "{sig}");
+    }
+}
+
+custodian_db::backend_tests!(
+    every_affected_person_gets_exactly_one_notice,
+    notices_are_dkim_signed
+);
