@@ -1,9 +1,12 @@
 //! Trust Center integration tests: storage rules on SQLite and PostgreSQL, CVSS scores against
-//! the published vector files, and the feeds and security.txt against their real validators.
+//! the published vector files, the feeds and security.txt against their real validators, and the
+//! public pages in a real headless browser.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on setup failure
 
 #[path = "trust/access.rs"]
 mod access;
+#[path = "trust/browser.rs"]
+mod browser;
 #[path = "trust/common.rs"]
 mod common;
 #[path = "trust/cvss_vectors.rs"]
