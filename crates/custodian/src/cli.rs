@@ -83,6 +83,10 @@ pub(crate) enum Command {
     /// Notification campaigns: plan, templates, codes, start, status, send.
     #[command(subcommand)]
     Notify(crate::cmd::notify::NotifyCommand),
+    /// The Trust Center: attestations and access requests, advisories, subscribers, and the
+    /// disclosure programme (reports, bounty table, payouts).
+    #[command(subcommand)]
+    Trust(crate::cmd::trust_cli::TrustCommand),
     /// Measure (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),

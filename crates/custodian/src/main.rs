@@ -61,6 +61,7 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Inventory(c) => cmd::inventory::run(&settings, c).await,
         Command::Incident(c) => cmd::incident::run(&settings, c).await,
         Command::Notify(c) => cmd::notify::run(&settings, c).await,
+        Command::Trust(c) => cmd::trust_cli::run(&settings, c).await,
         Command::Guard(c) => cmd::guard::run(&settings, c).await,
         Command::Scan(c) => cmd::scan::run(&settings, c).await,
         Command::Bench(c) => cmd::bench::run(&settings, c).await,

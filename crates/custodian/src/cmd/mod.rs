@@ -23,6 +23,7 @@ mod scan_net;
 pub(crate) mod serve;
 pub(crate) mod synth;
 pub(crate) mod trust;
+pub(crate) mod trust_cli;
 pub(crate) mod vault;
 
 use custodian_db::OpenMode;

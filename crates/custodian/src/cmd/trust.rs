@@ -1,15 +1,22 @@
-//! The Trust Center in the binary: opening its service from the settings, and the demo's chapter
-//! (seeded certifications and a published incident notice for the synthetic breach).
+//! The Trust Center in the binary: opening its service from the settings, the demo's chapter
+//! (seeded certifications and a published incident notice for the synthetic breach), and the
+//! parts of `custodian trust` (see `trust_cli`) for subscribers and the disclosure programme —
+//! reports, the bounty table, payouts — with the JSON forms every `trust` command prints.
 
+use std::fmt;
 use std::sync::Arc;
 
 use anyhow::Context;
+use clap::Subcommand;
 use custodian_db::{Clock, Database, Timestamp};
 use custodian_trust::{
-    AdvisoryKind, Mailer, NewAdvisory, NewAttestation, RecordingMailer, Severity, SmtpMailer,
+    AccessRequest, Advisory, AdvisoryKind, Attestation, Comment, Grant, Mailer, NewAdvisory,
+    NewAttestation, RecordingMailer, Report, ReportState, Severity, SmtpMailer, Subscriber, Topic,
     TrustConfig, TrustService, Visibility,
 };
+use serde_json::{Value, json};
 
+use super::trust_cli::{fail, show, warn_undelivered};
 use crate::config::Settings;
 
 /// Opens the Trust Center. Its public URL is `[trust] public_url`, else the server's scheme and
@@ -134,4 +141,456 @@ pub(crate) async fn seed_demo(trust: &TrustService) -> anyhow::Result<usize> {
         Err(e) => return Err(e.into()),
     }
     Ok(created)
+}
+
+/// `trust subscribers …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SubscribersCommand {
+    /// Counts by state and topic, then every subscriber with their address.
+    List,
+}
+
+/// `trust reports …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReportsCommand {
+    /// List reports, newest first.
+    List {
+        /// Only reports in this state (new, triaged, needs_more_info, retesting, resolved,
+        /// informative, duplicate, not_applicable, out_of_scope, spam, disclosed).
+        #[arg(long, value_parser = state)]
+        state: Option<ReportState>,
+    },
+    /// Show a report with every comment and state change.
+    Show {
+        /// The report.
+        id: i64,
+    },
+    /// Move a report to another state with a comment (mailed to the researcher).
+    Move {
+        /// The report.
+        id: i64,
+        /// The new state (triaged, needs_more_info, retesting, resolved, informative,
+        /// duplicate, not_applicable, out_of_scope, spam, disclosed, new).
+        #[arg(value_parser = state)]
+        to: ReportState,
+        /// Why; the researcher reads it.
+        #[arg(long)]
+        comment: String,
+        /// The original report, when moving to `duplicate`.
+        #[arg(long, value_name = "ID")]
+        duplicate_of: Option<i64>,
+    },
+    /// Close reports that waited 30 days for the researcher as informative.
+    CloseStale,
+}
+
+/// `trust bounty …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BountyCommand {
+    /// Set the award range of a severity (amounts like 2500 or 2500.50).
+    Set {
+        /// none, low, medium, high or critical.
+        #[arg(value_parser = severity)]
+        severity: Severity,
+        /// The lowest award.
+        #[arg(value_parser = cents)]
+        min: i64,
+        /// The highest award.
+        #[arg(value_parser = cents)]
+        max: i64,
+    },
+    /// Show the bounty table.
+    Show,
+}
+
+/// `trust payout …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PayoutCommand {
+    /// Record a payout for a resolved (or disclosed) report.
+    Add {
+        /// The report.
+        report_id: i64,
+        /// The amount (like 2500 or 2500.50).
+        #[arg(value_parser = cents)]
+        amount: i64,
+        /// A note for the ledger (a payment reference).
+        #[arg(long)]
+        note: String,
+    },
+    /// The payouts ledger.
+    List,
+}
+
+/// `trust subscribers list`: addresses are personal data, shown to the operator only here.
+pub(super) async fn subscribers(s: &Settings, trust: &TrustService) -> anyhow::Result<()> {
+    let list = trust.subscribers().await?;
+    let state = |r: &Subscriber| {
+        if r.unsubscribed_at.is_some() {
+            "unsubscribed"
+        } else if r.confirmed_at.is_some() {
+            "active"
+        } else {
+            "pending"
+        }
+    };
+    let count = |st: &str| list.iter().filter(|r| state(r) == st).count();
+    let (pending, active, gone) = (count("pending"), count("active"), count("unsubscribed"));
+    let mut topics = serde_json::Map::new();
+    for t in Topic::ALL {
+        let n = list
+            .iter()
+            .filter(|r| r.is_active() && r.topics.split(',').any(|x| x == t.as_str()))
+            .count();
+        topics.insert(t.as_str().to_owned(), json!(n));
+    }
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|r| {
+            json!({"email": r.email, "topics": r.topics, "state": state(r),
+                   "confirmed_at": r.confirmed_at.map(Timestamp::to_rfc3339),
+                   "unsubscribed_at": r.unsubscribed_at.map(Timestamp::to_rfc3339)})
+        })
+        .collect();
+    let v = json!({
+        "counts": {"pending": pending, "active": active, "unsubscribed": gone},
+        "active_by_topic": topics,
+        "subscribers": rows,
+    });
+    show(s, &v, || {
+        println!("{active} active, {pending} pending confirmation, {gone} unsubscribed");
+        for (t, n) in &topics {
+            println!("  {t}: {n} active");
+        }
+        for r in &list {
+            println!("{:<40} {:<13} {}", r.email, state(r), r.topics);
+        }
+    });
+    Ok(())
+}
+
+/// `trust reports …`.
+pub(super) async fn reports(
+    s: &Settings,
+    trust: &TrustService,
+    c: ReportsCommand,
+) -> anyhow::Result<()> {
+    match c {
+        ReportsCommand::List { state } => {
+            let list = trust.reports(state).await?;
+            let v: Vec<Value> = list.iter().map(|r| report_json(r, &[])).collect();
+            show(s, &json!(v), || {
+                for r in &list {
+                    println!(
+                        "{:>5}  {:<15} {:<8} {}  {:<16} {}",
+                        r.id,
+                        r.state.as_str(),
+                        r.severity.as_str(),
+                        day(r.created_at),
+                        r.handle,
+                        r.title
+                    );
+                }
+            });
+        }
+        ReportsCommand::Show { id } => {
+            let (r, comments) = trust
+                .report(id)
+                .await
+                .map_err(fail(&format!("report {id}")))?;
+            show(s, &report_json(&r, &comments), || {
+                print_report(&r, &comments);
+            });
+        }
+        ReportsCommand::Move {
+            id,
+            to,
+            comment,
+            duplicate_of,
+        } => {
+            let r = trust
+                .transition_report(id, to, &comment, duplicate_of)
+                .await
+                .map_err(fail(&format!("report {id}")))?;
+            show(s, &report_json(&r, &[]), || {
+                println!("report {id} is now {}", r.state);
+            });
+            warn_undelivered(s, "the researcher");
+        }
+        ReportsCommand::CloseStale => {
+            let n = trust.close_stale_reports().await?;
+            show(s, &json!({"closed": n}), || {
+                println!("{n} reports closed as informative after 30 days without a reply");
+            });
+        }
+    }
+    Ok(())
+}
+
+fn print_report(r: &Report, comments: &[Comment]) {
+    let score = r
+        .score_tenths
+        .map_or_else(String::new, |t| format!(" {}.{}", t / 10, t % 10));
+    println!("report {}: {} [{}]", r.id, r.title, r.state);
+    println!("  by {} on {}", r.handle, r.created_at.to_rfc3339());
+    println!("  severity {}{score}", r.severity);
+    if let Some(v) = &r.cvss_vector {
+        println!("  cvss {v}");
+    }
+    if let Some(o) = r.duplicate_of {
+        println!("  duplicate of report {o}");
+    }
+    println!("  asset: {}\n  weakness: {}", r.asset, r.weakness);
+    for (name, text) in [
+        ("description", &r.description),
+        ("steps", &r.steps),
+        ("impact", &r.impact),
+    ] {
+        println!("\n{name}:\n{text}");
+    }
+    for c in comments {
+        let change = match (&c.from, &c.to) {
+            (Some(f), Some(t)) => format!(" ({f} → {t})"),
+            _ => String::new(),
+        };
+        println!("\n{} {}{change}:\n{}", c.at.to_rfc3339(), c.author, c.body);
+    }
+}
+
+/// `trust bounty …`.
+pub(super) async fn bounty(
+    s: &Settings,
+    trust: &TrustService,
+    c: BountyCommand,
+) -> anyhow::Result<()> {
+    if let BountyCommand::Set { severity, min, max } = c {
+        trust
+            .set_bounty(severity, min, max)
+            .await
+            .map_err(fail("bounty"))?;
+    }
+    let table = trust.bounty_table().await?;
+    let v: Vec<Value> = table
+        .iter()
+        .map(|b| json!({"severity": b.severity.as_str(), "min_cents": b.min_cents, "max_cents": b.max_cents}))
+        .collect();
+    show(s, &json!(v), || {
+        for b in &table {
+            println!(
+                "{:<9} {:>12} – {:>12}",
+                b.severity.as_str(),
+                money(b.min_cents),
+                money(b.max_cents)
+            );
+        }
+    });
+    Ok(())
+}
+
+/// `trust payout …`.
+pub(super) async fn payout(
+    s: &Settings,
+    trust: &TrustService,
+    c: PayoutCommand,
+) -> anyhow::Result<()> {
+    match c {
+        PayoutCommand::Add {
+            report_id,
+            amount,
+            note,
+        } => {
+            trust
+                .record_payout(report_id, amount, &note)
+                .await
+                .map_err(fail(&format!("report {report_id}")))?;
+            show(
+                s,
+                &json!({"report_id": report_id, "amount_cents": amount, "note": note}),
+                || {
+                    println!(
+                        "payout of {} for report {report_id} recorded",
+                        money(amount)
+                    );
+                },
+            );
+        }
+        PayoutCommand::List => {
+            let list = trust.payouts().await?;
+            let v: Vec<Value> = list
+                .iter()
+                .map(|p| {
+                    json!({"report_id": p.report_id, "handle": p.handle,
+                           "amount_cents": p.amount_cents, "note": p.note,
+                           "at": p.at.to_rfc3339()})
+                })
+                .collect();
+            show(s, &json!(v), || {
+                for p in &list {
+                    println!(
+                        "{}  report {:>5}  {:<16} {:>12}  {}",
+                        day(p.at),
+                        p.report_id,
+                        p.handle,
+                        money(p.amount_cents),
+                        p.note
+                    );
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A date for a table (`2026-03-01`).
+pub(super) fn day(t: Timestamp) -> String {
+    t.to_datetime().date().to_string()
+}
+
+fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// The wire form of an attestation, with its expiry flags at `now`.
+pub(super) fn attestation_json(a: &Attestation, now: Timestamp) -> Value {
+    json!({
+        "id": a.id, "slug": a.slug, "title": a.title, "issuer": a.issuer,
+        "standard": a.standard, "scope": a.scope, "description": a.description,
+        "period_start": a.period_start.to_rfc3339(), "period_end": a.period_end.to_rfc3339(),
+        "issued_at": a.issued_at.to_rfc3339(), "expires_at": a.expires_at.to_rfc3339(),
+        "visibility": a.visibility.as_str(),
+        "document": a.document.as_ref().map(|(name, ty, size)| {
+            json!({"name": name, "content_type": ty, "bytes": size})
+        }),
+        "expired": a.is_expired(now), "expiring": a.is_expiring(now),
+    })
+}
+
+/// The wire form of an access request.
+pub(super) fn request_json(r: &AccessRequest) -> Value {
+    json!({
+        "id": r.id, "attestation_id": r.attestation_id, "attestation": r.attestation_title,
+        "name": r.name, "company": r.company, "email": r.email, "reason": r.reason,
+        "nda_version": r.nda_version, "nda_accepted_at": r.nda_accepted_at.to_rfc3339(),
+        "ip": r.ip, "status": r.status, "decided_by": r.decided_by,
+    })
+}
+
+/// The wire form of a grant to `slug`'s document, with its state at `now`.
+pub(super) fn grant_json(slug: &str, g: &Grant, now: Timestamp) -> Value {
+    let state = match g.revoked_at {
+        Some(_) => "revoked",
+        None if g.expires_at <= now => "expired",
+        None => "live",
+    };
+    json!({
+        "id": g.id, "attestation": slug, "email": g.email, "state": state,
+        "expires_at": g.expires_at.to_rfc3339(),
+        "revoked_at": g.revoked_at.map(Timestamp::to_rfc3339),
+    })
+}
+
+/// The wire form of a notice (without its body), with the severity of its CVSS vector.
+pub(super) fn advisory_json(a: &Advisory) -> Value {
+    let scored = a
+        .cvss_vector
+        .as_deref()
+        .and_then(|v| custodian_trust::cvss::score(v).ok());
+    json!({
+        "id": a.id, "slug": a.slug, "kind": a.kind.as_str(), "topic": a.topic.as_str(),
+        "title": a.title, "summary": a.summary, "cvss_vector": a.cvss_vector,
+        "severity": scored.as_ref().map(|s| s.severity.as_str()),
+        "score_tenths": scored.as_ref().map(|s| s.score),
+        "incident_id": a.incident_id, "lookup_url": a.lookup_url, "version": a.version,
+        "published_at": a.published_at.map(Timestamp::to_rfc3339),
+        "updated_at": a.updated_at.to_rfc3339(),
+    })
+}
+
+/// The wire form of a report with its comments.
+fn report_json(r: &Report, comments: &[Comment]) -> Value {
+    let comments: Vec<Value> = comments
+        .iter()
+        .map(|c| {
+            json!({"author": c.author, "body": c.body, "from": c.from, "to": c.to,
+                   "at": c.at.to_rfc3339()})
+        })
+        .collect();
+    json!({
+        "id": r.id, "handle": r.handle, "title": r.title, "asset": r.asset,
+        "weakness": r.weakness, "description": r.description, "steps": r.steps,
+        "impact": r.impact, "cvss_vector": r.cvss_vector, "score_tenths": r.score_tenths,
+        "severity": r.severity.as_str(), "state": r.state.as_str(),
+        "duplicate_of": r.duplicate_of, "created_at": r.created_at.to_rfc3339(),
+        "state_changed_at": r.state_changed_at.to_rfc3339(), "comments": comments,
+    })
+}
+
+/// One of a closed set of names (for clap); `-` and `_` are the same.
+pub(super) fn one_of<T: Copy + fmt::Display>(all: &[T], s: &str) -> Result<T, String> {
+    let want = s.trim().to_ascii_lowercase().replace('-', "_");
+    all.iter()
+        .copied()
+        .find(|v| v.to_string() == want)
+        .ok_or_else(|| {
+            let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+            format!("expected one of {}", names.join(", "))
+        })
+}
+
+fn severity(s: &str) -> Result<Severity, String> {
+    one_of(Severity::ALL, s)
+}
+
+fn state(s: &str) -> Result<ReportState, String> {
+    one_of(ReportState::ALL, s)
+}
+
+/// An amount with at most two decimals (`2500`, `2500.5`, `2500.50`), in cents.
+fn cents(s: &str) -> Result<i64, String> {
+    let bad = || format!("`{s}` is not an amount (like 2500 or 2500.50)");
+    let t = s.trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let is_digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !is_digits(whole) || frac.len() > 2 || !is_digits(frac) {
+        return Err(bad());
+    }
+    let w: i64 = whole.parse().map_err(|_| bad())?;
+    let f: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    w.checked_mul(100)
+        .and_then(|c| c.checked_add(f))
+        .ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_to_cents_and_refuse_the_rest() {
+        assert_eq!(cents("2500"), Ok(250_000));
+        assert_eq!(cents("2500.5"), Ok(250_050));
+        assert_eq!(cents("0.07"), Ok(7));
+        assert_eq!(money(250_050), "2500.50");
+        for bad in [
+            "",
+            "-5",
+            "1.234",
+            "1,000",
+            "abc",
+            ".5",
+            "99999999999999999999",
+        ] {
+            assert!(cents(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn state_names_accept_either_separator_and_list_the_choices() {
+        assert_eq!(state("needs-more-info"), Ok(ReportState::NeedsMoreInfo));
+        assert_eq!(state("not_applicable"), Ok(ReportState::NotApplicable));
+        assert!(
+            severity("urgent")
+                .unwrap_err()
+                .starts_with("expected one of none, low")
+        );
+    }
 }
