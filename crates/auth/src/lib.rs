@@ -45,5 +45,11 @@ pub const COMPONENT: Component = Component {
             sqlite: include_str!("../migrations/sqlite/0003_notifier_role.sql"),
             postgres: include_str!("../migrations/postgres/0003_notifier_role.sql"),
         },
+        Migration {
+            version: 4,
+            name: "the trust_editor role",
+            sqlite: include_str!("../migrations/sqlite/0004_trust_editor_role.sql"),
+            postgres: include_str!("../migrations/postgres/0004_trust_editor_role.sql"),
+        },
     ],
 };

@@ -185,12 +185,17 @@ fn smtp_settings(section: &str, m: RawSmtp) -> anyhow::Result<custodian_trust::S
 /// the CSAF provider metadata point to; default: the server's own scheme and bind address), the
 /// security contact it publishes, and `[trust.smtp]`, the server its mail (subscription
 /// confirmations, advisories, report access links, disclosure replies) goes through. Without
-/// `[trust.smtp]` mail is kept in memory and logged, never sent.
+/// `[trust.smtp]` mail is kept in memory and logged, never sent. Branding: `logo` (a PNG, JPEG or
+/// SVG file shown in the header), `header_colour` and `accent_colour` (`#rrggbb`, each dark
+/// enough for white text: WCAG AA, 4.5:1); the company name is `[server] brand`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTrust {
     public_url: Option<String>,
     security_contact: Option<String>,
+    logo: Option<PathBuf>,
+    header_colour: Option<String>,
+    accent_colour: Option<String>,
     smtp: Option<RawSmtp>,
 }
 
@@ -222,6 +227,8 @@ pub(crate) struct TrustSettings {
     pub(crate) security_contact: Option<String>,
     /// Where mail goes; `None`: kept in memory and logged.
     pub(crate) smtp: Option<custodian_trust::SmtpSettings>,
+    /// The logo and colours of the pages.
+    pub(crate) branding: custodian_trust::Branding,
 }
 
 impl RawTrust {
@@ -264,10 +271,33 @@ impl RawTrust {
                 Some(smtp_settings("trust", m)?)
             }
         };
+        let mut branding = custodian_trust::Branding::default();
+        if let Some(c) = self.header_colour {
+            branding.header_colour = c;
+        }
+        if let Some(c) = self.accent_colour {
+            branding.accent_colour = c;
+        }
+        branding
+            .validate()
+            .map_err(|e| anyhow::anyhow!("configuration: trust.{e}"))?;
+        if let Some(path) = self.logo {
+            let bytes = std::fs::read(&path).with_context(|| {
+                format!("configuration: trust.logo: cannot read {}", path.display())
+            })?;
+            let logo = custodian_trust::Logo::from_bytes(bytes).map_err(|e| match e {
+                custodian_trust::TrustError::Invalid { .. } => {
+                    anyhow::anyhow!("configuration: trust.{e} ({})", path.display())
+                }
+                other => anyhow::anyhow!("configuration: trust.logo ({}): {other}", path.display()),
+            })?;
+            branding.logo = Some(logo);
+        }
         Ok(TrustSettings {
             public_url,
             security_contact,
             smtp,
+            branding,
         })
     }
 }
@@ -591,6 +621,28 @@ mod tests {
     }
 
     #[test]
+    fn trust_branding_loads_the_logo_and_colours() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_binary("logo.png", b"\x89PNG\r\n\x1a\nlogo")?;
+            jail.create_file(
+                "b.toml",
+                "[trust]\nlogo = \"logo.png\"\nheader_colour = \"#222222\"\naccent_colour = \"#0b5cad\"\n",
+            )?;
+            let mut g = globals();
+            g.config = Some("b.toml".into());
+            let s = Settings::load(&g).map_err(|e| e.to_string())?;
+            let b = &s.trust.branding;
+            assert_eq!(b.header_colour, "#222222");
+            assert_eq!(b.logo.as_ref().map(|l| l.content_type), Some("image/png"));
+            assert!(
+                b.stylesheet()
+                    .contains("header.top { background: #222222; }")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn bad_trust_settings_name_the_key() {
         figment::Jail::expect_with(|jail| {
             // No section: no public URL of its own, mail not sent.
@@ -619,6 +671,13 @@ mod tests {
                     "trust.smtp.username",
                 ),
                 ("[trust.smtp]\nhost = \"h\"\n", "from"),
+                (
+                    "[trust]\naccent_colour = \"#f2b705\"\n",
+                    "trust.accent_colour",
+                ),
+                ("[trust]\nheader_colour = \"navy\"\n", "trust.header_colour"),
+                ("[trust]\nlogo = \"missing.png\"\n", "trust.logo"),
+                ("[trust]\nlogo = \"bad.toml\"\n", "trust.logo"),
             ] {
                 jail.create_file("bad.toml", body)?;
                 g.config = Some("bad.toml".into());

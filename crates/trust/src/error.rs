@@ -43,6 +43,9 @@ pub enum TrustError {
         /// The state asked for.
         to: &'static str,
     },
+    /// The thing is not in a state that allows this (a notice published twice).
+    #[error("{0}")]
+    Conflict(&'static str),
     /// Mail could not be sent.
     #[error("mail could not be sent: {0}")]
     Mail(String),
@@ -59,7 +62,7 @@ impl From<custodian_db::sqlx::Error> for TrustError {
 
 impl TrustError {
     /// An [`TrustError::Invalid`] for `field`.
-    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         TrustError::Invalid {
             field,
             reason: reason.into(),

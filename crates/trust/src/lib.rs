@@ -7,8 +7,11 @@
 //!
 //! * [`types`]: parsed values (e-mail addresses, visibility, topics, report states, severity);
 //! * [`cvss`]: severity from CVSS 3.1 and 4.0 vectors (the RustSec `cvss` crate);
+//! * [`brand`]: the logo and colours from settings (contrast-checked);
 //! * [`markdown`]: authored markdown to HTML with raw HTML and unsafe links made inert;
 //! * `attest`, `advisory`, `subscribe`, `reports`: the rules of each capability;
+//! * `content`: practices pages, subprocessors, FAQ and the disclosure scope, authored in the
+//!   console;
 //! * [`feeds`]: Atom (RFC 4287), CSAF 2.0 documents, the provider metadata and ROLIE feed;
 //! * [`securitytxt`]: the RFC 9116 file;
 //! * [`mail`]: outgoing mail (SMTP through `lettre`) with one-click unsubscribe headers;
@@ -19,6 +22,8 @@
 
 mod advisory;
 mod attest;
+pub mod brand;
+mod content;
 pub mod cvss;
 mod error;
 pub mod feeds;
@@ -37,10 +42,13 @@ pub use attest::{
     AccessDecision, AccessRequest, AccessStats, Attestation, Document, Grant, NewAccessRequest,
     NewAttestation,
 };
+pub use brand::{Branding, Logo};
+pub use content::{FaqEntry, PracticePage, ScopeAsset, Subprocessor};
 pub use error::TrustError;
 pub use mail::{Mailer, OutgoingMail, RecordingMailer, SmtpMailer, SmtpSettings, SmtpTls};
 pub use reports::{
-    BountyRow, Comment, NewReport, Payout, Report, Researcher, SubmittedReport, badge_svg,
+    Attachment, BountyRow, Comment, NewReport, Payout, Report, Researcher, SubmittedReport,
+    badge_svg,
 };
 pub use service::{TrustConfig, TrustService};
 pub use subscribe::{SignupOutcome, Subscriber};
@@ -51,10 +59,18 @@ use custodian_db::{Component, Migration};
 /// The schema this crate owns.
 pub const COMPONENT: Component = Component {
     name: "trust",
-    migrations: &[Migration {
-        version: 1,
-        name: "attestations, access, advisories, subscribers, disclosure programme",
-        sqlite: include_str!("../migrations/sqlite/0001_trust.sql"),
-        postgres: include_str!("../migrations/postgres/0001_trust.sql"),
-    }],
+    migrations: &[
+        Migration {
+            version: 1,
+            name: "attestations, access, advisories, subscribers, disclosure programme",
+            sqlite: include_str!("../migrations/sqlite/0001_trust.sql"),
+            postgres: include_str!("../migrations/postgres/0001_trust.sql"),
+        },
+        Migration {
+            version: 2,
+            name: "practices pages, subprocessors, FAQ, disclosure scope",
+            sqlite: include_str!("../migrations/sqlite/0002_content.sql"),
+            postgres: include_str!("../migrations/postgres/0002_content.sql"),
+        },
+    ],
 };

@@ -124,6 +124,19 @@ pub struct Report {
     pub state_changed_at: Timestamp,
 }
 
+/// A file attached to a report (its bytes are fetched one at a time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Row id.
+    pub id: i64,
+    /// The file name the researcher gave.
+    pub name: String,
+    /// Its checked type.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: i64,
+}
+
 /// A comment or state change on a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
@@ -369,6 +382,20 @@ impl TrustService {
     /// One report with every comment. Staff only.
     pub async fn report(&self, id: i64) -> Result<(Report, Vec<Comment>), TrustError> {
         Ok((self.store.report(id).await?, self.store.comments(id).await?))
+    }
+
+    /// The files attached to a report. Admin only.
+    pub async fn report_attachments(&self, id: i64) -> Result<Vec<Attachment>, TrustError> {
+        self.store.attachments(id).await
+    }
+
+    /// One attachment's name, type and bytes. Admin only.
+    pub async fn report_attachment(
+        &self,
+        report_id: i64,
+        id: i64,
+    ) -> Result<(String, String, Vec<u8>), TrustError> {
+        self.store.attachment_bytes(report_id, id).await
     }
 
     /// Sets the bounty range of a severity.

@@ -37,6 +37,8 @@ pub struct TrustConfig {
     pub max_attachment_bytes: usize,
     /// `Preferred-Languages` of security.txt.
     pub languages: String,
+    /// The logo and colours of the pages.
+    pub branding: crate::brand::Branding,
 }
 
 impl TrustConfig {
@@ -53,6 +55,7 @@ impl TrustConfig {
             max_document_bytes: 20 * 1024 * 1024,
             max_attachment_bytes: 5 * 1024 * 1024,
             languages: "en".to_owned(),
+            branding: crate::brand::Branding::default(),
         }
     }
 
@@ -73,7 +76,7 @@ impl TrustConfig {
         if !self.base_url.starts_with("https://") && !self.base_url.starts_with("http://") {
             return Err(TrustError::invalid("base_url", "must be an http(s) URL"));
         }
-        Ok(())
+        self.branding.validate()
     }
 
     /// The SHA-256 (hex) of the NDA text in force.

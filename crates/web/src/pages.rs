@@ -52,6 +52,10 @@ pub(crate) fn environment() -> Environment<'static> {
             include_str!("../templates/trust_practices.html"),
         ),
         (
+            "trust_practice.html",
+            include_str!("../templates/trust_practice.html"),
+        ),
+        (
             "trust_attestations.html",
             include_str!("../templates/trust_attestations.html"),
         ),
@@ -100,6 +104,38 @@ pub(crate) fn environment() -> Environment<'static> {
             include_str!("../templates/campaigns.html"),
         ),
         ("campaign.html", include_str!("../templates/campaign.html")),
+        (
+            "admin_message.html",
+            include_str!("../templates/admin_message.html"),
+        ),
+        (
+            "admin_trust_nav.html",
+            include_str!("../templates/admin_trust_nav.html"),
+        ),
+        (
+            "admin_trust.html",
+            include_str!("../templates/admin_trust.html"),
+        ),
+        (
+            "admin_trust_advisories.html",
+            include_str!("../templates/admin_trust_advisories.html"),
+        ),
+        (
+            "admin_trust_advisory.html",
+            include_str!("../templates/admin_trust_advisory.html"),
+        ),
+        (
+            "admin_trust_reports.html",
+            include_str!("../templates/admin_trust_reports.html"),
+        ),
+        (
+            "admin_trust_report.html",
+            include_str!("../templates/admin_trust_report.html"),
+        ),
+        (
+            "admin_trust_content.html",
+            include_str!("../templates/admin_trust_content.html"),
+        ),
     ] {
         if let Err(e) = env.add_template(name, src) {
             // Templates are compiled into the binary; a broken one is caught by the tests.
@@ -111,7 +147,11 @@ pub(crate) fn environment() -> Environment<'static> {
 
 /// Renders a template with the brand added; a rendering failure becomes a plain error page.
 pub(crate) fn render(state: &AppState, name: &str, ctx: minijinja::Value) -> Html<String> {
-    let ctx = minijinja::context! { brand => &state.brand, ..ctx };
+    let has_logo = state
+        .trust
+        .as_ref()
+        .is_some_and(|t| t.config().branding.logo.is_some());
+    let ctx = minijinja::context! { brand => &state.brand, has_logo => has_logo, ..ctx };
     match state
         .templates
         .get_template(name)

@@ -38,7 +38,8 @@ pub(crate) async fn open_service(
         .security_contact
         .as_deref()
         .unwrap_or("security@example.com");
-    let cfg = TrustConfig::new(&base, &s.brand, contact);
+    let mut cfg = TrustConfig::new(&base, &s.brand, contact);
+    cfg.branding = s.trust.branding.clone();
     let mailer: Arc<dyn Mailer> = match &s.trust.smtp {
         Some(smtp) => Arc::new(
             SmtpMailer::new(smtp).map_err(|e| anyhow::anyhow!("configuration: trust.{e}"))?,
@@ -75,7 +76,98 @@ fn attestation(
 /// A minimal valid PDF, so the demo's public report downloads as a real file.
 const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
-/// Seeds certifications, a bounty table and a published incident notice; idempotent.
+/// The demo's practices pages, subprocessors, FAQ and disclosure scope (saving them again
+/// replaces them, so this is idempotent).
+async fn seed_content(trust: &TrustService) -> anyhow::Result<()> {
+    let pages = [
+        (
+            "data-protection",
+            "How we protect customer data",
+            "- Every sensitive field (SSN, licence number, date of birth, PINs) is **encrypted at rest**, bound to its record, and found by blind index, never by its plain value.\n- Every read of a sensitive field is written to a tamper-evident access log with its purpose.\n- Customer PINs and passwords are hashed with Argon2id; guessing is limited without letting strangers lock customers out.\n- Records are deleted on schedule when their retention ends.",
+        ),
+        (
+            "test-environments",
+            "Test environments",
+            "Test environments receive **tokenized copies**: formats are kept, real values never leave production. Credentials are never stored in test systems.",
+        ),
+        (
+            "monitoring",
+            "Scanning and monitoring",
+            "We scan our own address ranges for exposed services and our file stores for secrets and personal data, so that we find them before anyone else does.",
+        ),
+    ];
+    for (i, (slug, title, body)) in pages.into_iter().enumerate() {
+        trust.put_practice_page(slug, title, body, i as i64).await?;
+    }
+    for (i, (name, purpose, location)) in [
+        ("Cloud hosting provider", "Infrastructure", "United States"),
+        (
+            "E-mail delivery provider",
+            "Transactional e-mail",
+            "United States",
+        ),
+        (
+            "Print and mail house",
+            "Notification letters",
+            "United States",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        trust
+            .put_subprocessor(name, purpose, location, i as i64)
+            .await?;
+    }
+    for (i, (q, a)) in [
+        (
+            "How do I get your SOC 2 Type 2 report?",
+            "Open it from [Certifications](/trust), accept the non-disclosure terms and request access; you receive a personal link once approved.",
+        ),
+        (
+            "How do I report a vulnerability?",
+            "Follow our [disclosure policy](/security/policy) and use the report form.",
+        ),
+        (
+            "How will I hear about incidents?",
+            "[Subscribe](/subscribe) to incident notices, or follow the [Atom feed](/advisories/feed.atom).",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        trust.put_faq(q, a, i as i64).await?;
+    }
+    for (i, (asset, in_scope, notes)) in [
+        (
+            "www.example.com and the customer account portal",
+            true,
+            "Use your own test accounts only.",
+        ),
+        (
+            "The customer apps (iOS, Android)",
+            true,
+            "Current store versions.",
+        ),
+        ("This Trust Center", true, ""),
+        (
+            "Retail store systems and staff",
+            false,
+            "Physical and social-engineering tests are not allowed.",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        trust
+            .put_scope_asset(asset, in_scope, notes, i as i64)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Seeds certifications, a bounty table, the practices content and a published incident
+/// notice; idempotent.
 pub(crate) async fn seed_demo(trust: &TrustService) -> anyhow::Result<usize> {
     let now = trust.now();
     let seeds = [
@@ -123,6 +215,7 @@ pub(crate) async fn seed_demo(trust: &TrustService) -> anyhow::Result<usize> {
     ] {
         trust.set_bounty(sev, min, max).await?;
     }
+    seed_content(trust).await?;
     let notice = NewAdvisory {
         slug: "incident-2021-cyberattack".to_owned(),
         kind: AdvisoryKind::Incident,

@@ -125,9 +125,15 @@ impl Store {
             .bind(slug)
             .bind(now.0)
             .fetch_optional(self.db.pool())
-            .await?
-            .ok_or(TrustError::NotFound)?;
-        advisory(&row)
+            .await?;
+        match row {
+            Some(r) => advisory(&r),
+            // Either there is no such notice or it is already published.
+            None => match self.advisory(slug).await {
+                Ok(_) => Err(TrustError::Conflict("this notice is already published")),
+                Err(e) => Err(e),
+            },
+        }
     }
 
     pub(crate) async fn advisories(

@@ -3,6 +3,7 @@
 
 mod advisories;
 mod attest;
+mod content;
 mod reports;
 mod subscribers;
 
@@ -12,6 +13,7 @@ use custodian_db::sqlx::{self, Row};
 use crate::error::TrustError;
 
 pub(crate) use attest::AttestationRow;
+pub(crate) use content::List;
 pub(crate) use reports::StateChange;
 
 /// The Trust Center's tables.

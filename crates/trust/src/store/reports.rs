@@ -132,6 +132,46 @@ impl Store {
         Ok(id)
     }
 
+    pub(crate) async fn attachments(
+        &self,
+        report_id: i64,
+    ) -> Result<Vec<crate::reports::Attachment>, TrustError> {
+        let rows = sqlx::query(
+            "SELECT id, name, content_type, size FROM trust_report_attachments \
+             WHERE report_id = $1 ORDER BY id",
+        )
+        .bind(report_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(crate::reports::Attachment {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    content_type: r.try_get(2)?,
+                    size: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn attachment_bytes(
+        &self,
+        report_id: i64,
+        id: i64,
+    ) -> Result<(String, String, Vec<u8>), TrustError> {
+        let row = sqlx::query(
+            "SELECT name, content_type, bytes FROM trust_report_attachments \
+             WHERE report_id = $1 AND id = $2",
+        )
+        .bind(report_id)
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?
+        .ok_or(TrustError::NotFound)?;
+        Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+    }
+
     pub(crate) async fn report_by_follow(&self, hash: &str) -> Result<i64, TrustError> {
         let row = sqlx::query("SELECT id FROM trust_reports WHERE follow_hash = $1")
             .bind(hash)

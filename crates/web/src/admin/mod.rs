@@ -6,6 +6,7 @@
 mod campaigns;
 mod incidents;
 mod scans;
+mod trust;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, State};
@@ -33,6 +34,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(campaigns::routes())
         .merge(incidents::routes())
         .merge(scans::routes())
+        .merge(trust::routes())
 }
 
 /// The value of a cookie in the request, if present.

@@ -8,6 +8,7 @@ mod incidents;
 mod keys;
 mod people;
 pub(crate) mod scans;
+pub(crate) mod trust;
 
 use axum::Json;
 use axum::Router;
@@ -39,6 +40,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(incidents::routes())
         .merge(scans::routes())
         .merge(campaigns::routes())
+        .merge(trust::routes())
 }
 
 #[derive(OpenApi)]
@@ -72,6 +74,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(incidents::Doc::openapi());
     doc.merge(scans::Doc::openapi());
     doc.merge(campaigns::Doc::openapi());
+    doc.merge(trust::Doc::openapi());
     doc.merge(crate::notices::Doc::openapi());
     doc
 }

@@ -70,7 +70,7 @@ pub(crate) fn error_page(state: &AppState, e: &TrustError) -> Response {
         }
         TrustError::NotFound => (StatusCode::NOT_FOUND, "There is nothing here.".to_owned()),
         TrustError::BadLink => (StatusCode::GONE, e.to_string()),
-        TrustError::Duplicate(_) | TrustError::BadTransition { .. } => {
+        TrustError::Duplicate(_) | TrustError::BadTransition { .. } | TrustError::Conflict(_) => {
             (StatusCode::CONFLICT, e.to_string())
         }
         _ => {
@@ -142,6 +142,45 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
 pub(crate) fn day(t: custodian_db::Timestamp) -> String {
     let d = t.to_datetime();
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// `GET /static/brand.css`: the configured colours (a stylesheet, so the CSP needs no inline
+/// styles).
+pub(crate) async fn brand_stylesheet(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Response {
+    let css = state
+        .trust
+        .as_ref()
+        .map(|t| t.config().branding.stylesheet())
+        .unwrap_or_else(|| custodian_trust::Branding::default().stylesheet());
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        css,
+    )
+        .into_response()
+}
+
+/// `GET /brand/logo`: the configured logo, or 404.
+pub(crate) async fn logo(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state
+        .trust
+        .as_ref()
+        .and_then(|t| t.config().branding.logo.as_ref())
+    {
+        Some(l) => (
+            [
+                (header::CONTENT_TYPE, l.content_type),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            l.bytes.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// `GET /static/trust.css`.

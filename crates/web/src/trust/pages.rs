@@ -20,7 +20,10 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/static/trust.css", get(super::stylesheet))
+        .route("/static/brand.css", get(super::brand_stylesheet))
+        .route("/brand/logo", get(super::logo))
         .route("/practices", get(practices))
+        .route("/practices/{slug}", get(practice))
         .route("/trust", get(attestations))
         .route("/trust/{slug}", get(attestation))
         .route("/trust/{slug}/request", axum::routing::post(request))
@@ -79,9 +82,60 @@ async fn home(State(state): State<AppState>) -> Response {
     .into_response()
 }
 
-/// `GET /practices`. Public.
+/// `GET /practices`. Public: the practices pages, the subprocessor list and the FAQ.
 async fn practices(State(state): State<AppState>) -> Response {
-    render(&state, "trust_practices.html", context! {}).into_response()
+    let trust = match service(&state) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let (pages, subs, faq) = match (
+        trust.practice_pages().await,
+        trust.subprocessors().await,
+        trust.faq().await,
+    ) {
+        (Ok(p), Ok(s), Ok(f)) => (p, s, f),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error_page(&state, &e),
+    };
+    let pages: Vec<Value> = pages
+        .iter()
+        .map(|p| context! { slug => &p.slug, title => &p.title, updated => day(p.updated_at) })
+        .collect();
+    let subs: Vec<Value> = subs
+        .iter()
+        .map(|s| context! { name => &s.name, purpose => &s.purpose, location => &s.location })
+        .collect();
+    let faq: Vec<Value> = faq
+        .iter()
+        .map(|f| {
+            context! { question => &f.question, answer => Value::from_safe_string(f.answer_html()) }
+        })
+        .collect();
+    render(
+        &state,
+        "trust_practices.html",
+        context! { pages => pages, subprocessors => subs, faq => faq },
+    )
+    .into_response()
+}
+
+/// `GET /practices/{slug}`. Public.
+async fn practice(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    let trust = match service(&state) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    match trust.practice_page(&slug).await {
+        Ok(p) => render(
+            &state,
+            "trust_practice.html",
+            context! { page => context! {
+                title => &p.title, updated => day(p.updated_at),
+                body => Value::from_safe_string(p.body_html()),
+            } },
+        )
+        .into_response(),
+        Err(e) => error_page(&state, &e),
+    }
 }
 
 /// `GET /trust`. Public.

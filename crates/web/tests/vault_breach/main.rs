@@ -7,6 +7,7 @@
 mod campaigns;
 mod incidents;
 mod people;
+mod trust;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -54,6 +55,9 @@ struct NotifyApp {
     notify: custodian_notify::Notify,
     /// The `notify-worker` principal (role `notifier`).
     worker: custodian_auth::Principal,
+    /// The Trust Center and the mail it sent.
+    trust: custodian_trust::TrustService,
+    trust_mail: custodian_trust::RecordingMailer,
 }
 
 async fn notify_app(t: &TestDb, ip_burst: f64) -> NotifyApp {
@@ -62,6 +66,7 @@ async fn notify_app(t: &TestDb, ip_burst: f64) -> NotifyApp {
         custodian_vault::COMPONENT,
         custodian_breach::COMPONENT,
         custodian_notify::COMPONENT,
+        custodian_trust::COMPONENT,
     ];
     t.db.migrate(&components).await.unwrap();
     let manual = ManualClock::new(Timestamp(1_755_691_200_000_000));
@@ -86,7 +91,21 @@ async fn notify_app(t: &TestDb, ip_burst: f64) -> NotifyApp {
         0.0,
         std::time::Duration::from_millis(5),
     ));
+    let trust_mail = custodian_trust::RecordingMailer::default();
+    let trust = custodian_trust::TrustService::open(
+        t.db.clone(),
+        clock.clone(),
+        custodian_trust::TrustConfig::new(
+            "https://trust.acme.example",
+            "Acme Mobile",
+            "security@acme.example",
+        ),
+        Arc::new(trust_mail.clone()),
+    )
+    .await
+    .unwrap();
     let mut state = AppState::new(t.db.clone(), auth.clone(), clock, components, "Acme Mobile");
+    state.trust = Some(trust.clone());
     state.breach = Some(breach);
     state.vault = Some(vault);
     state.notify = Some(notify.clone());
@@ -111,6 +130,8 @@ async fn notify_app(t: &TestDb, ip_burst: f64) -> NotifyApp {
         clock: manual,
         notify,
         worker,
+        trust,
+        trust_mail,
     }
 }
 
