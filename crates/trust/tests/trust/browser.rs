@@ -305,6 +305,14 @@ impl Browser {
             .await;
     }
 
+    /// Chooses a local file in a file input (WebDriver types its path into the input).
+    async fn attach(&self, css: &str, path: &Path) {
+        let el = self.find(css).await;
+        let path = path.to_str().unwrap();
+        self.post(&format!("/element/{el}/value"), json!({ "text": path }))
+            .await;
+    }
+
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
         self.post(&format!("/element/{el}/click"), json!({})).await;
@@ -532,8 +540,13 @@ async fn submit_vulnerability_report(s: &Site, b: &Browser) {
     assert_eq!(kept, TITLE);
     assert!(s.trust.reports(None).await.unwrap().is_empty());
 
-    // The refused page carries a fresh CSRF pair, so correcting one field is enough.
+    // The refused page carries a fresh CSRF pair, so correcting one field is enough; the
+    // evidence file goes with it (the form posts multipart).
     b.fill("#cvss", GOOD_CVSS).await;
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence.txt");
+    std::fs::write(&evidence, "GET /search?q=%3Cscript%3E HTTP/1.1\n").unwrap();
+    b.attach("#attachments", &evidence).await;
     b.click("form[action='/security/report'] button[type=submit]")
         .await;
     b.wait_title("Report received").await;
@@ -552,6 +565,12 @@ async fn submit_vulnerability_report(s: &Site, b: &Browser) {
     );
     assert_eq!((r.handle.as_str(), r.weakness.as_str()), ("rita", "CWE-79"));
     assert_eq!(r.score_tenths, Some(61));
+    let files = s.trust.report_attachments(r.id).await.unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(
+        (files[0].name.as_str(), files[0].content_type.as_str()),
+        ("evidence.txt", "text/plain")
+    );
 
     follow_report(s, b, r.id).await;
 }
