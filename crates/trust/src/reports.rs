@@ -384,6 +384,24 @@ impl TrustService {
         Ok((self.store.report(id).await?, self.store.comments(id).await?))
     }
 
+    /// Runs [`TrustService::close_stale_reports`] now and then every `every`, logging what it
+    /// closed, so a report waiting for more information closes itself after 30 days while the
+    /// server runs. Several servers may run it; each report closes once.
+    pub fn spawn_housekeeping(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match me.close_stale_reports().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(closed = n, "closed stale disclosure reports"),
+                    Err(e) => tracing::warn!(error = %e, "closing stale disclosure reports failed"),
+                }
+            }
+        })
+    }
+
     /// The files attached to a report. Admin only.
     pub async fn report_attachments(&self, id: i64) -> Result<Vec<Attachment>, TrustError> {
         self.store.attachments(id).await

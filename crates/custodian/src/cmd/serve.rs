@@ -37,6 +37,10 @@ pub(crate) async fn serve(
     let guard_upkeep = app
         .guard
         .spawn_maintenance(std::time::Duration::from_secs(3600));
+    // Disclosure reports waiting 30 days for more information close themselves.
+    let trust_upkeep = app
+        .trust
+        .spawn_housekeeping(std::time::Duration::from_secs(3600));
     let workers = super::notify_serve::spawn(app, s).await?;
     let addr = listener.local_addr()?;
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
@@ -60,6 +64,7 @@ pub(crate) async fn serve(
         task.abort();
     }
     guard_upkeep.abort();
+    trust_upkeep.abort();
     // A worker stopped mid-batch leaves claims whose leases expire; the next worker takes them.
     if let Some(task) = workers {
         task.abort();

@@ -187,4 +187,38 @@ async fn reports_move_through_the_states(t: &TestDb) {
     );
 }
 
-custodian_db::backend_tests!(reports_move_through_the_states);
+/// The server's housekeeping closes a report that waited 30 days for more information, without
+/// anyone asking.
+async fn waiting_reports_close_themselves(t: &TestDb) {
+    let e = env(t).await;
+    let r = e
+        .trust
+        .submit_report(&report("w@example.net", "wes"))
+        .await
+        .unwrap();
+    e.trust
+        .transition_report(r.id, ReportState::NeedsMoreInfo, "Which version?", None)
+        .await
+        .unwrap();
+    e.clock.advance(31 * 86_400);
+    let task = e
+        .trust
+        .spawn_housekeeping(std::time::Duration::from_millis(20));
+    let mut state = ReportState::NeedsMoreInfo;
+    for _ in 0..250 {
+        state = e.trust.report(r.id).await.unwrap().0.state;
+        if state != ReportState::NeedsMoreInfo {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    task.abort();
+    assert_eq!(state, ReportState::Informative);
+    let (_, comments) = e.trust.report(r.id).await.unwrap();
+    assert!(comments.iter().any(|c| c.author == "system"));
+}
+
+custodian_db::backend_tests!(
+    reports_move_through_the_states,
+    waiting_reports_close_themselves
+);
