@@ -83,8 +83,9 @@ pub(crate) enum Command {
     /// Notification campaigns: plan, templates, codes, start, status, send.
     #[command(subcommand)]
     Notify(crate::cmd::notify::NotifyCommand),
-    /// The Trust Center: attestations and access requests, advisories, subscribers, and the
-    /// disclosure programme (reports, bounty table, payouts).
+    /// The Trust Center: attestations and access requests, advisories, practices pages,
+    /// subprocessors, FAQ and scope, subscribers, and the disclosure programme (reports, bounty
+    /// table, payouts).
     #[command(subcommand)]
     Trust(crate::cmd::trust_cli::TrustCommand),
     /// Measure (see BENCHMARKS.md).

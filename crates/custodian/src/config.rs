@@ -187,7 +187,10 @@ fn smtp_settings(section: &str, m: RawSmtp) -> anyhow::Result<custodian_trust::S
 /// confirmations, advisories, report access links, disclosure replies) goes through. Without
 /// `[trust.smtp]` mail is kept in memory and logged, never sent. Branding: `logo` (a PNG, JPEG or
 /// SVG file shown in the header), `header_colour` and `accent_colour` (`#rrggbb`, each dark
-/// enough for white text: WCAG AA, 4.5:1); the company name is `[server] brand`.
+/// enough for white text: WCAG AA, 4.5:1); the company name is `[server] brand`. Signing:
+/// `security_txt_key` (a GnuPG key: fingerprint, key id or user id) makes security.txt an
+/// OpenPGP cleartext-signed file, signed by `gpg` (or the program in `gpg`) with the secret key
+/// in `gnupg_home` (default: gpg's own).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTrust {
@@ -196,6 +199,9 @@ struct RawTrust {
     logo: Option<PathBuf>,
     header_colour: Option<String>,
     accent_colour: Option<String>,
+    security_txt_key: Option<String>,
+    gnupg_home: Option<PathBuf>,
+    gpg: Option<PathBuf>,
     smtp: Option<RawSmtp>,
 }
 
@@ -229,6 +235,8 @@ pub(crate) struct TrustSettings {
     pub(crate) smtp: Option<custodian_trust::SmtpSettings>,
     /// The logo and colours of the pages.
     pub(crate) branding: custodian_trust::Branding,
+    /// Signs security.txt when set.
+    pub(crate) signer: Option<custodian_trust::securitytxt::Signer>,
 }
 
 impl RawTrust {
@@ -293,11 +301,26 @@ impl RawTrust {
             })?;
             branding.logo = Some(logo);
         }
+        let signer = match (self.security_txt_key, self.gnupg_home, self.gpg) {
+            (None, None, None) => None,
+            (None, _, _) => bail!(
+                "configuration: trust.gnupg_home and trust.gpg need trust.security_txt_key (the key that signs security.txt)"
+            ),
+            (Some(k), _, _) if k.trim().is_empty() || k.contains(char::is_control) => {
+                bail!("configuration: trust.security_txt_key must name a GnuPG key, not `{k}`")
+            }
+            (Some(key), home, gpg) => Some(custodian_trust::securitytxt::Signer {
+                program: gpg.unwrap_or_else(|| PathBuf::from("gpg")),
+                home,
+                key: key.trim().to_owned(),
+            }),
+        };
         Ok(TrustSettings {
             public_url,
             security_contact,
             smtp,
             branding,
+            signer,
         })
     }
 }
@@ -678,6 +701,7 @@ mod tests {
                 ("[trust]\nheader_colour = \"navy\"\n", "trust.header_colour"),
                 ("[trust]\nlogo = \"missing.png\"\n", "trust.logo"),
                 ("[trust]\nlogo = \"bad.toml\"\n", "trust.logo"),
+                ("[trust]\ngnupg_home = \"/x\"\n", "trust.security_txt_key"),
             ] {
                 jail.create_file("bad.toml", body)?;
                 g.config = Some("bad.toml".into());

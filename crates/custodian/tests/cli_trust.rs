@@ -2,8 +2,8 @@
 //! a PDF uploaded and listed with their expiry flags, an access request approved and its grant
 //! revoked, advisories created, revised and published (refused without a mail relay while someone
 //! is subscribed; mailed through a real SMTP server on loopback when one is available), reports
-//! moved through their states, the bounty table and a payout, access statistics; and bad input
-//! refused with a message that names the flag. What only visitors do (requesting a document,
+//! moved through their states, the bounty table and a payout, access statistics, the practices
+//! pages, subprocessors, FAQ and scope; and bad input refused with a message that names the flag. What only visitors do (requesting a document,
 //! subscribing, submitting a report) is done through the library on the same database.
 
 // Test code: a broken fixture should panic loudly.
@@ -560,14 +560,150 @@ async fn disclosure(site: &Site, trust: &TrustService) {
     assert!(site.ok(&["trust", "payout", "list"]).contains("2500.50"));
 }
 
+/// Practices pages, subprocessors, the FAQ and the scope set, listed and deleted; markdown is
+/// kept as written (a `<script>` in it too) and rendered inert on the pages.
+async fn content(site: &Site, trust: &TrustService) {
+    let md = "# Data\n\nEncrypted at rest.\n\n<script>alert(1)</script>";
+    let file = site.file("page.md", md.as_bytes());
+    let page = |slug, title| {
+        [
+            "trust", "page", "set", slug, "--title", title, "--file", &file,
+        ]
+    };
+    assert_eq!(site.json(&page("data", "Data"))["position"], 0);
+    assert_eq!(site.json(&page("monitoring", "Monitoring"))["position"], 1);
+    let p = site.json(&page("data", "How we protect data"));
+    assert_eq!(p["position"], 0, "saving again keeps the page's place: {p}");
+    let list = site.json(&["trust", "page", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert_eq!(find(&list, "slug", "data")["body"], md, "{list}");
+    assert_eq!(
+        site.ok(&["trust", "page", "show", "data"]),
+        format!("{md}\n")
+    );
+    let html = trust.practice_page("data").await.unwrap().body_html();
+    assert!(
+        !html.contains("<script>") && html.contains("Encrypted"),
+        "{html}"
+    );
+    site.ok(&["trust", "page", "delete", "data"]);
+    site.fails(
+        &["trust", "page", "show", "data"],
+        "no practices page `data`",
+    );
+    site.fails(
+        &["trust", "page", "delete", "data"],
+        "no practices page `data`",
+    );
+    site.fails(
+        &page("Bad Slug", "T"),
+        "SLUG: use 1 to 80 of a-z, 0-9 and -",
+    );
+    site.fails(&page("x", " "), "--title: is required");
+
+    let set = [
+        "trust",
+        "subprocessor",
+        "set",
+        "--name",
+        "Mail Co",
+        "--location",
+        "EU",
+    ];
+    let x = site.json(&[&set[..], &["--purpose", "E-mail"]].concat());
+    let y = site.json(&[&set[..], &["--purpose", "Receipts", "--position", "4"]].concat());
+    assert_eq!(
+        (&y["id"], &y["position"]),
+        (&x["id"], &Value::from(4)),
+        "{y}"
+    );
+    let list = site.json(&["trust", "subprocessor", "list"]);
+    assert_eq!(
+        find(&list, "name", "Mail Co")["purpose"],
+        "Receipts",
+        "{list}"
+    );
+    site.fails(
+        &[&set[..], &["--purpose", "x", "--position", "2000000"]].concat(),
+        "--position",
+    );
+    let id = x["id"].to_string();
+    site.ok(&["trust", "subprocessor", "delete", &id]);
+    site.fails(&["trust", "subprocessor", "delete", &id], "no subprocessor");
+
+    let q = site.json(&[
+        "trust",
+        "faq",
+        "set",
+        "--question",
+        "How?",
+        "--answer",
+        "[Ask](/x).",
+    ]);
+    site.ok(&["trust", "faq", "set", "--question", "Why?", "--file", &file]);
+    let list = site.json(&["trust", "faq", "list"]);
+    assert_eq!(find(&list, "question", "Why?")["answer"], md, "{list}");
+    assert_eq!(find(&list, "question", "How?")["id"], q["id"], "{list}");
+    site.fails(
+        &["trust", "faq", "set", "--question", "Q", "--answer", " "],
+        "--answer",
+    );
+    site.ok(&["trust", "faq", "delete", &q["id"].to_string()]);
+    assert_eq!(
+        site.json(&["trust", "faq", "list"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let out = site.json(&["trust", "scope", "set", "Retail stores", "--out"]);
+    let list = site.json(&["trust", "scope", "list"]);
+    assert_eq!(
+        find(&list, "asset", "*.acme.example")["in_scope"],
+        true,
+        "{list}"
+    );
+    assert_eq!(
+        find(&list, "asset", "Retail stores")["in_scope"],
+        false,
+        "{list}"
+    );
+    let missing = site.run(&["trust", "scope", "set", "x.acme.example"]);
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        !missing.status.success() && err.contains("<--in|--out>"),
+        "{err}"
+    );
+    site.fails(
+        &["trust", "scope", "set", " ", "--in"],
+        "ASSET: is required",
+    );
+    site.ok(&["trust", "scope", "delete", &out["id"].to_string()]);
+    site.fails(&["trust", "scope", "delete", "9999"], "no scope entry 9999");
+}
+
 async fn operator_runs_the_trust_center(site: Site, test: &str) {
     if site.pg.is_none() {
         site.fails(&["trust", "attestation", "list"], "no Custodian data at");
+        site.fails(&["trust", "page", "list"], "no Custodian data at");
     }
+    // Setting content creates the database, as adding an attestation does.
+    let notes = "Use your own accounts.";
+    site.ok(&[
+        "trust",
+        "scope",
+        "set",
+        "*.acme.example",
+        "--in",
+        "--notes",
+        notes,
+    ]);
     attestations(&site);
     bad_input_names_the_flag(&site);
     let mail = RecordingMailer::default();
     let trust = site.service(&mail).await;
+    content(&site, &trust).await;
     access(&site, &trust).await;
     subscribe(&trust, &mail).await;
     advisories(&site).await;

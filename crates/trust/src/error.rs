@@ -46,6 +46,9 @@ pub enum TrustError {
     /// The thing is not in a state that allows this (a notice published twice).
     #[error("{0}")]
     Conflict(&'static str),
+    /// security.txt could not be signed.
+    #[error("signing security.txt failed: {0}")]
+    Signing(String),
     /// Mail could not be sent.
     #[error("mail could not be sent: {0}")]
     Mail(String),

@@ -39,6 +39,8 @@ pub struct TrustConfig {
     pub languages: String,
     /// The logo and colours of the pages.
     pub branding: crate::brand::Branding,
+    /// Signs security.txt when set.
+    pub security_txt_signer: Option<crate::securitytxt::Signer>,
 }
 
 impl TrustConfig {
@@ -56,6 +58,7 @@ impl TrustConfig {
             max_attachment_bytes: 5 * 1024 * 1024,
             languages: "en".to_owned(),
             branding: crate::brand::Branding::default(),
+            security_txt_signer: None,
         }
     }
 
@@ -98,6 +101,8 @@ pub struct TrustService {
     pub(crate) config: Arc<TrustConfig>,
     pub(crate) mailer: Arc<dyn Mailer>,
     link_key: Arc<[u8]>,
+    /// The last signed security.txt: the text signed and the signed file.
+    signed_security_txt: Arc<tokio::sync::Mutex<Option<(String, String)>>>,
 }
 
 impl std::fmt::Debug for TrustService {
@@ -126,7 +131,26 @@ impl TrustService {
             config: Arc::new(config),
             mailer,
             link_key: hex::decode(key).unwrap_or_default().into(),
+            signed_security_txt: Arc::default(),
         })
+    }
+
+    /// security.txt as served now: cleartext-signed when a signer is configured (signed once
+    /// per change of its text, that is once a day), else plain.
+    pub async fn security_txt(&self) -> Result<String, TrustError> {
+        let text = crate::securitytxt::render(&self.config, self.now());
+        let Some(signer) = &self.config.security_txt_signer else {
+            return Ok(text);
+        };
+        let mut cache = self.signed_security_txt.lock().await;
+        if let Some((signed_text, signed)) = cache.as_ref()
+            && *signed_text == text
+        {
+            return Ok(signed.clone());
+        }
+        let signed = signer.sign(&text).await?;
+        *cache = Some((text, signed.clone()));
+        Ok(signed)
     }
 
     /// The configuration.

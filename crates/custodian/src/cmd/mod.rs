@@ -24,6 +24,8 @@ pub(crate) mod serve;
 pub(crate) mod synth;
 pub(crate) mod trust;
 pub(crate) mod trust_cli;
+mod trust_content;
+mod trust_json;
 pub(crate) mod vault;
 
 use custodian_db::OpenMode;

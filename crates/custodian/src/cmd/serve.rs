@@ -17,6 +17,13 @@ pub(crate) async fn run(s: &Settings, a: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let app = App::open(s, OpenMode::Create).await?;
+    if s.trust.signer.is_some() {
+        // A key that cannot sign is a configuration error, found now rather than by a visitor.
+        app.trust
+            .security_txt()
+            .await
+            .map_err(|e| anyhow::anyhow!("configuration: trust.security_txt_key: {e}"))?;
+    }
     serve(&app, s, s.bind).await
 }
 

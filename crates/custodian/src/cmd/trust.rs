@@ -1,7 +1,8 @@
 //! The Trust Center in the binary: opening its service from the settings, the demo's chapter
-//! (seeded certifications and a published incident notice for the synthetic breach), and the
-//! parts of `custodian trust` (see `trust_cli`) for subscribers and the disclosure programme —
-//! reports, the bounty table, payouts — with the JSON forms every `trust` command prints.
+//! (seeded certifications, practices content and a published incident notice for the synthetic
+//! breach), and the parts of `custodian trust` (see `trust_cli`) for subscribers and the
+//! disclosure programme — reports, the bounty table, payouts — with the value parsers the
+//! `trust` commands share.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,13 +11,13 @@ use anyhow::Context;
 use clap::Subcommand;
 use custodian_db::{Clock, Database, Timestamp};
 use custodian_trust::{
-    AccessRequest, Advisory, AdvisoryKind, Attestation, Comment, Grant, Mailer, NewAdvisory,
-    NewAttestation, RecordingMailer, Report, ReportState, Severity, SmtpMailer, Subscriber, Topic,
-    TrustConfig, TrustService, Visibility,
+    AdvisoryKind, Comment, Mailer, NewAdvisory, NewAttestation, RecordingMailer, Report,
+    ReportState, Severity, SmtpMailer, Subscriber, Topic, TrustConfig, TrustService, Visibility,
 };
 use serde_json::{Value, json};
 
-use super::trust_cli::{fail, show, warn_undelivered};
+use super::trust_cli::{fail, warn_undelivered};
+use super::trust_json::{bounty_json, day, money, payout_json, report_json, show};
 use crate::config::Settings;
 
 /// Opens the Trust Center. Its public URL is `[trust] public_url`, else the server's scheme and
@@ -40,6 +41,7 @@ pub(crate) async fn open_service(
         .unwrap_or("security@example.com");
     let mut cfg = TrustConfig::new(&base, &s.brand, contact);
     cfg.branding = s.trust.branding.clone();
+    cfg.security_txt_signer = s.trust.signer.clone();
     let mailer: Arc<dyn Mailer> = match &s.trust.smtp {
         Some(smtp) => Arc::new(
             SmtpMailer::new(smtp).map_err(|e| anyhow::anyhow!("configuration: trust.{e}"))?,
@@ -462,10 +464,7 @@ pub(super) async fn bounty(
             .map_err(fail("bounty"))?;
     }
     let table = trust.bounty_table().await?;
-    let v: Vec<Value> = table
-        .iter()
-        .map(|b| json!({"severity": b.severity.as_str(), "min_cents": b.min_cents, "max_cents": b.max_cents}))
-        .collect();
+    let v: Vec<Value> = table.iter().map(bounty_json).collect();
     show(s, &json!(v), || {
         for b in &table {
             println!(
@@ -508,14 +507,7 @@ pub(super) async fn payout(
         }
         PayoutCommand::List => {
             let list = trust.payouts().await?;
-            let v: Vec<Value> = list
-                .iter()
-                .map(|p| {
-                    json!({"report_id": p.report_id, "handle": p.handle,
-                           "amount_cents": p.amount_cents, "note": p.note,
-                           "at": p.at.to_rfc3339()})
-                })
-                .collect();
+            let v: Vec<Value> = list.iter().map(payout_json).collect();
             show(s, &json!(v), || {
                 for p in &list {
                     println!(
@@ -531,90 +523,6 @@ pub(super) async fn payout(
         }
     }
     Ok(())
-}
-
-/// A date for a table (`2026-03-01`).
-pub(super) fn day(t: Timestamp) -> String {
-    t.to_datetime().date().to_string()
-}
-
-fn money(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
-}
-
-/// The wire form of an attestation, with its expiry flags at `now`.
-pub(super) fn attestation_json(a: &Attestation, now: Timestamp) -> Value {
-    json!({
-        "id": a.id, "slug": a.slug, "title": a.title, "issuer": a.issuer,
-        "standard": a.standard, "scope": a.scope, "description": a.description,
-        "period_start": a.period_start.to_rfc3339(), "period_end": a.period_end.to_rfc3339(),
-        "issued_at": a.issued_at.to_rfc3339(), "expires_at": a.expires_at.to_rfc3339(),
-        "visibility": a.visibility.as_str(),
-        "document": a.document.as_ref().map(|(name, ty, size)| {
-            json!({"name": name, "content_type": ty, "bytes": size})
-        }),
-        "expired": a.is_expired(now), "expiring": a.is_expiring(now),
-    })
-}
-
-/// The wire form of an access request.
-pub(super) fn request_json(r: &AccessRequest) -> Value {
-    json!({
-        "id": r.id, "attestation_id": r.attestation_id, "attestation": r.attestation_title,
-        "name": r.name, "company": r.company, "email": r.email, "reason": r.reason,
-        "nda_version": r.nda_version, "nda_accepted_at": r.nda_accepted_at.to_rfc3339(),
-        "ip": r.ip, "status": r.status, "decided_by": r.decided_by,
-    })
-}
-
-/// The wire form of a grant to `slug`'s document, with its state at `now`.
-pub(super) fn grant_json(slug: &str, g: &Grant, now: Timestamp) -> Value {
-    let state = match g.revoked_at {
-        Some(_) => "revoked",
-        None if g.expires_at <= now => "expired",
-        None => "live",
-    };
-    json!({
-        "id": g.id, "attestation": slug, "email": g.email, "state": state,
-        "expires_at": g.expires_at.to_rfc3339(),
-        "revoked_at": g.revoked_at.map(Timestamp::to_rfc3339),
-    })
-}
-
-/// The wire form of a notice (without its body), with the severity of its CVSS vector.
-pub(super) fn advisory_json(a: &Advisory) -> Value {
-    let scored = a
-        .cvss_vector
-        .as_deref()
-        .and_then(|v| custodian_trust::cvss::score(v).ok());
-    json!({
-        "id": a.id, "slug": a.slug, "kind": a.kind.as_str(), "topic": a.topic.as_str(),
-        "title": a.title, "summary": a.summary, "cvss_vector": a.cvss_vector,
-        "severity": scored.as_ref().map(|s| s.severity.as_str()),
-        "score_tenths": scored.as_ref().map(|s| s.score),
-        "incident_id": a.incident_id, "lookup_url": a.lookup_url, "version": a.version,
-        "published_at": a.published_at.map(Timestamp::to_rfc3339),
-        "updated_at": a.updated_at.to_rfc3339(),
-    })
-}
-
-/// The wire form of a report with its comments.
-fn report_json(r: &Report, comments: &[Comment]) -> Value {
-    let comments: Vec<Value> = comments
-        .iter()
-        .map(|c| {
-            json!({"author": c.author, "body": c.body, "from": c.from, "to": c.to,
-                   "at": c.at.to_rfc3339()})
-        })
-        .collect();
-    json!({
-        "id": r.id, "handle": r.handle, "title": r.title, "asset": r.asset,
-        "weakness": r.weakness, "description": r.description, "steps": r.steps,
-        "impact": r.impact, "cvss_vector": r.cvss_vector, "score_tenths": r.score_tenths,
-        "severity": r.severity.as_str(), "state": r.state.as_str(),
-        "duplicate_of": r.duplicate_of, "created_at": r.created_at.to_rfc3339(),
-        "state_changed_at": r.state_changed_at.to_rfc3339(), "comments": comments,
-    })
 }
 
 /// One of a closed set of names (for clap); `-` and `_` are the same.
@@ -662,7 +570,6 @@ mod tests {
         assert_eq!(cents("2500"), Ok(250_000));
         assert_eq!(cents("2500.5"), Ok(250_050));
         assert_eq!(cents("0.07"), Ok(7));
-        assert_eq!(money(250_050), "2500.50");
         for bad in [
             "",
             "-5",

@@ -1,12 +1,14 @@
-//! `custodian trust attestation|requests|grants|auto-approve|advisory|subscribers|reports|bounty|
-//! payout|stats`: the Trust Center administered from the command line, on the same
-//! [`TrustService`] the pages and the console use. Values are parsed by clap into the trust
-//! crate's types, so a bad date, visibility or state is refused before anything opens and the
-//! message names the flag. Mail (access links, notices, replies to researchers) goes through
+//! `custodian trust …`: the Trust Center administered from the command line, on the same
+//! [`TrustService`] the pages and the console use. This module holds the command tree, opening
+//! the database, the error lines, and the attestation commands (attestations, access requests,
+//! grants, auto-approval, statistics); what the operator writes (advisories, practices pages,
+//! subprocessors, FAQ, scope) is in `trust_content`, subscribers and the disclosure programme in
+//! `trust`, and every JSON form in `trust_json`. Values are parsed by clap into the trust crate's
+//! types, so a bad date, visibility or state is refused before anything opens and the message
+//! names the flag. Mail (access links, notices, replies to researchers) goes through
 //! `[trust.smtp]`; without it nothing is delivered, so the commands say so, print an approved
 //! access link for the operator to pass on, and `advisory publish` refuses to publish silently
-//! to confirmed subscribers. Subscribers, the disclosure programme and the JSON forms live in
-//! the `trust` module next to this one.
+//! to confirmed subscribers.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,14 +16,14 @@ use std::sync::Arc;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
 use custodian_db::{Clock, Database, OpenMode, SystemClock, Timestamp};
-use custodian_trust::{
-    AdvisoryKind, NewAdvisory, NewAttestation, TrustError, TrustService, Visibility,
-};
+use custodian_trust::{NewAttestation, TrustError, TrustService, Visibility};
 use serde_json::{Value, json};
 
-use super::trust::{
-    self as j, BountyCommand, PayoutCommand, ReportsCommand, SubscribersCommand, one_of,
+use super::trust::{BountyCommand, PayoutCommand, ReportsCommand, SubscribersCommand, one_of};
+use super::trust_content::{
+    self as content, AdvisoryCommand, FaqCommand, PageCommand, ScopeCommand, SubprocessorCommand,
 };
+use super::trust_json::{self as j, show};
 use crate::config::Settings;
 
 /// `custodian trust …`.
@@ -54,6 +56,18 @@ pub(crate) enum TrustCommand {
     /// The payouts ledger.
     #[command(subcommand)]
     Payout(PayoutCommand),
+    /// Security practices pages (markdown): set, list, show, delete.
+    #[command(subcommand)]
+    Page(PageCommand),
+    /// The subprocessor list: set, list, delete.
+    #[command(subcommand)]
+    Subprocessor(SubprocessorCommand),
+    /// The FAQ: set, list, delete.
+    #[command(subcommand)]
+    Faq(FaqCommand),
+    /// The disclosure programme's scope (assets in and out): set, list, delete.
+    #[command(subcommand)]
+    Scope(ScopeCommand),
     /// Views and downloads per attestation.
     Stats,
 }
@@ -163,64 +177,6 @@ pub(crate) enum AutoApproveCommand {
     },
 }
 
-/// `trust advisory …`.
-#[derive(Debug, Subcommand)]
-pub(crate) enum AdvisoryCommand {
-    /// Create a draft advisory or incident notice (version 1).
-    New(Box<NewAdvisoryArgs>),
-    /// Revise a notice: a new version with its own date (published notices too).
-    Revise {
-        /// The notice.
-        slug: String,
-        /// The new markdown body.
-        #[arg(long, value_name = "BODY.md")]
-        file: PathBuf,
-        /// The new one-paragraph summary (plain text).
-        #[arg(long)]
-        summary: String,
-    },
-    /// Publish a draft and mail the confirmed subscribers of its topic.
-    Publish {
-        /// The notice.
-        slug: String,
-        /// Publish without mailing anyone (needed to publish without `[trust.smtp]` while
-        /// someone is subscribed).
-        #[arg(long)]
-        without_mail: bool,
-    },
-    /// List notices, drafts included.
-    List,
-}
-
-/// `trust advisory new`.
-#[derive(Debug, Args)]
-pub(crate) struct NewAdvisoryArgs {
-    /// URL name and CSAF tracking id: a-z, 0-9 and -.
-    #[arg(long)]
-    slug: String,
-    /// Title.
-    #[arg(long)]
-    title: String,
-    /// advisory (mailed to `advisories` subscribers) or incident (to `incidents`).
-    #[arg(long, value_parser = kind)]
-    kind: AdvisoryKind,
-    /// One-paragraph summary (plain text; it is what subscribers are mailed).
-    #[arg(long)]
-    summary: String,
-    /// The markdown body.
-    #[arg(long, value_name = "BODY.md")]
-    file: PathBuf,
-    /// A CVSS 3.x or 4.0 vector; the severity is computed from it.
-    #[arg(long, value_name = "VECTOR")]
-    cvss: Option<String>,
-    /// The breach-engine incident the notice concerns.
-    #[arg(long, value_name = "ID")]
-    incident: Option<String>,
-    /// The "was I affected?" lookup (`https://…` or a path on the site, `/was-i-affected`).
-    #[arg(long, value_name = "URL")]
-    lookup_url: Option<String>,
-}
-
 /// Runs a `trust` command.
 pub(crate) async fn run(s: &Settings, c: TrustCommand) -> anyhow::Result<()> {
     let trust = open(s, &c).await?;
@@ -239,19 +195,20 @@ pub(crate) async fn run(s: &Settings, c: TrustCommand) -> anyhow::Result<()> {
             });
             Ok(())
         }
-        TrustCommand::Advisory(c) => advisory(s, &trust, c).await,
+        TrustCommand::Advisory(c) => content::advisory(s, &trust, c).await,
         TrustCommand::Subscribers(SubscribersCommand::List) => {
             super::trust::subscribers(s, &trust).await
         }
         TrustCommand::Reports(c) => super::trust::reports(s, &trust, c).await,
         TrustCommand::Bounty(c) => super::trust::bounty(s, &trust, c).await,
         TrustCommand::Payout(c) => super::trust::payout(s, &trust, c).await,
+        TrustCommand::Page(c) => content::page(s, &trust, c).await,
+        TrustCommand::Subprocessor(c) => content::subprocessor(s, &trust, c).await,
+        TrustCommand::Faq(c) => content::faq(s, &trust, c).await,
+        TrustCommand::Scope(c) => content::scope(s, &trust, c).await,
         TrustCommand::Stats => {
             let stats = trust.access_stats().await?;
-            let v: Vec<Value> = stats
-                .iter()
-                .map(|a| json!({"slug": a.slug, "views": a.views, "downloads": a.downloads}))
-                .collect();
+            let v: Vec<Value> = stats.iter().map(j::stats_json).collect();
             show(s, &json!(v), || {
                 println!("{:<30} {:>8} {:>10}", "attestation", "views", "downloads");
                 for a in &stats {
@@ -271,7 +228,11 @@ async fn open(s: &Settings, c: &TrustCommand) -> anyhow::Result<TrustService> {
         TrustCommand::Attestation(AttestationCommand::Add(_))
         | TrustCommand::Advisory(AdvisoryCommand::New(_))
         | TrustCommand::Bounty(BountyCommand::Set { .. })
-        | TrustCommand::AutoApprove(_) => OpenMode::Create,
+        | TrustCommand::AutoApprove(_)
+        | TrustCommand::Page(PageCommand::Set { .. })
+        | TrustCommand::Subprocessor(SubprocessorCommand::Set { .. })
+        | TrustCommand::Faq(FaqCommand::Set { .. })
+        | TrustCommand::Scope(ScopeCommand::Set { .. }) => OpenMode::Create,
         _ => OpenMode::Existing,
     };
     let db = Database::connect(&s.db_config(), mode).await?;
@@ -294,15 +255,6 @@ async fn open(s: &Settings, c: &TrustCommand) -> anyhow::Result<TrustService> {
         return super::trust::open_service(&quiet, db, clock).await;
     }
     super::trust::open_service(s, db, clock).await
-}
-
-/// Prints `v` with `--json`, else runs `text`.
-pub(super) fn show(s: &Settings, v: &Value, text: impl FnOnce()) {
-    if s.json {
-        crate::output::json(v);
-    } else {
-        text();
-    }
 }
 
 /// A line for standard error when mail is not delivered, for commands whose effect includes a
@@ -570,119 +522,6 @@ async fn grants(s: &Settings, trust: &TrustService, c: GrantsCommand) -> anyhow:
     Ok(())
 }
 
-fn read_body(file: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(file).map_err(|e| anyhow!("--file {}: {e}", file.display()))
-}
-
-async fn advisory(s: &Settings, trust: &TrustService, c: AdvisoryCommand) -> anyhow::Result<()> {
-    match c {
-        AdvisoryCommand::New(a) => {
-            let created = trust
-                .create_advisory(&NewAdvisory {
-                    slug: a.slug.clone(),
-                    kind: a.kind,
-                    title: a.title,
-                    summary: a.summary,
-                    body_md: read_body(&a.file)?,
-                    cvss_vector: a.cvss,
-                    incident_id: a.incident,
-                    lookup_url: a.lookup_url,
-                })
-                .await
-                .map_err(fail(&format!("advisory `{}`", a.slug)))?;
-            show(s, &j::advisory_json(&created), || {
-                println!(
-                    "{} `{}` created as a draft (version 1); publish it with \
-                     `custodian trust advisory publish {}`",
-                    created.kind, created.slug, created.slug
-                );
-            });
-        }
-        AdvisoryCommand::Revise {
-            slug,
-            file,
-            summary,
-        } => {
-            let body = read_body(&file)?;
-            let a = trust
-                .revise_advisory(&slug, &summary, &body)
-                .await
-                .map_err(fail(&format!("advisory `{slug}`")))?;
-            show(s, &j::advisory_json(&a), || {
-                println!("`{}` is now version {}", a.slug, a.version);
-            });
-        }
-        AdvisoryCommand::Publish { slug, without_mail } => {
-            publish(s, trust, &slug, without_mail).await?;
-        }
-        AdvisoryCommand::List => {
-            let list = trust.all_advisories().await?;
-            let v: Vec<Value> = list.iter().map(j::advisory_json).collect();
-            show(s, &json!(v), || {
-                for (a, v) in list.iter().zip(&v) {
-                    let state = a.published_at.map_or_else(|| "draft".to_owned(), j::day);
-                    println!(
-                        "{:<32} {:<8} v{:<3} {:<10} {:<8} {}",
-                        a.slug,
-                        a.kind.as_str(),
-                        a.version,
-                        state,
-                        v["severity"].as_str().unwrap_or("-"),
-                        a.title
-                    );
-                }
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Publishes a draft. Without a mail relay the service's mail is dropped, so publishing to
-/// confirmed subscribers then needs `--without-mail`: a notice published once cannot be
-/// published again to reach them later.
-async fn publish(
-    s: &Settings,
-    trust: &TrustService,
-    slug: &str,
-    without_mail: bool,
-) -> anyhow::Result<()> {
-    let what = format!("draft advisory `{slug}` (unknown, or published already)");
-    let draft = trust
-        .all_advisories()
-        .await?
-        .into_iter()
-        .find(|a| a.slug == slug && a.published_at.is_none())
-        .ok_or_else(|| anyhow!("no {what}"))?;
-    let topic = draft.topic.as_str();
-    let waiting = trust
-        .subscribers()
-        .await?
-        .iter()
-        .filter(|r| r.is_active() && r.topics.split(',').any(|t| t == topic))
-        .count();
-    if s.trust.smtp.is_none() && waiting > 0 && !without_mail {
-        bail!(
-            "{waiting} confirmed `{topic}` subscribers would not be mailed: there is no \
-             [trust.smtp] in the configuration (configure it, or pass --without-mail)"
-        );
-    }
-    let (a, sent) = trust.publish_advisory(slug).await.map_err(fail(&what))?;
-    let mailed = if without_mail || s.trust.smtp.is_none() {
-        0
-    } else {
-        sent
-    };
-    let mut v = j::advisory_json(&a);
-    v["mailed"] = json!(mailed);
-    show(s, &v, || {
-        println!(
-            "`{}` published; {mailed} of {waiting} `{topic}` subscribers mailed",
-            a.slug
-        );
-    });
-    Ok(())
-}
-
 /// A `--flag DATE` value: `YYYY-MM-DD` (midnight UTC) or RFC 3339.
 fn date(s: &str) -> Result<Timestamp, String> {
     super::incident::parse_time(s).map_err(|e| e.to_string())
@@ -690,10 +529,6 @@ fn date(s: &str) -> Result<Timestamp, String> {
 
 fn visibility(s: &str) -> Result<Visibility, String> {
     one_of(Visibility::ALL, s)
-}
-
-fn kind(s: &str) -> Result<AdvisoryKind, String> {
-    one_of(AdvisoryKind::ALL, s)
 }
 
 #[cfg(test)]

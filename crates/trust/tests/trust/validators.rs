@@ -173,4 +173,90 @@ impl Now for crate::common::Env {
     }
 }
 
-custodian_db::backend_tests!(published_formats_pass_their_validators);
+/// A GnuPG home with a fresh signing key (no passphrase); `None` when gpg is missing.
+fn gnupg_home() -> Option<tempfile::TempDir> {
+    let ok = Command::new("gpg")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok && skip("signed security.txt", "gpg") {
+        return None;
+    }
+    let home = tempfile::tempdir().unwrap();
+    run(Command::new("gpg")
+        .arg("--homedir")
+        .arg(home.path())
+        .args(["--batch", "--passphrase", "", "--quick-generate-key"])
+        .args([
+            "Example Security <security@example.com>",
+            "ed25519",
+            "sign",
+            "1y",
+        ]));
+    Some(home)
+}
+
+/// security.txt as an OpenPGP cleartext-signed file: gpg verifies it with the key, sectxt
+/// accepts it, the text inside is the plain file, and a key that is not there is a clear error.
+async fn signed_security_txt_verifies(t: &TestDb) {
+    let Some(home) = gnupg_home() else { return };
+    let e = env(t).await;
+    let mut cfg = e.trust.config().clone();
+    cfg.security_txt_signer = Some(securitytxt::Signer {
+        program: "gpg".into(),
+        home: Some(home.path().to_owned()),
+        key: "security@example.com".to_owned(),
+    });
+    let trust = custodian_trust::TrustService::open(
+        t.db.clone(),
+        std::sync::Arc::new(e.clock.clone()),
+        cfg.clone(),
+        std::sync::Arc::new(e.mail.clone()),
+    )
+    .await
+    .unwrap();
+    let signed = trust.security_txt().await.unwrap();
+    assert!(signed.starts_with("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n"));
+    assert!(signed.contains(&securitytxt::render(&cfg, e.clock_now())));
+    assert!(signed.trim_end().ends_with("-----END PGP SIGNATURE-----"));
+    // Signed once per day: the same text gives the same file (no second signature).
+    assert_eq!(trust.security_txt().await.unwrap(), signed);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("security.txt");
+    std::fs::write(&file, &signed).unwrap();
+    run(Command::new("gpg")
+        .arg("--homedir")
+        .arg(home.path())
+        .args(["--batch", "--verify"])
+        .arg(&file));
+    let py = venv_python();
+    if py.exists() || !skip("sectxt", "the test virtualenv") {
+        run(Command::new(&py).arg("-c").arg(SECTXT).arg(&file));
+    }
+    // A day later the file is signed anew, with the new Expires.
+    e.clock.advance(86_400);
+    let next = trust.security_txt().await.unwrap();
+    assert_ne!(next, signed);
+    assert!(next.contains(&securitytxt::render(&cfg, e.clock_now())));
+
+    cfg.security_txt_signer = Some(securitytxt::Signer {
+        program: "gpg".into(),
+        home: Some(home.path().to_owned()),
+        key: "nobody@example.com".to_owned(),
+    });
+    let wrong = custodian_trust::TrustService::open(
+        t.db.clone(),
+        std::sync::Arc::new(e.clock.clone()),
+        cfg,
+        std::sync::Arc::new(e.mail.clone()),
+    )
+    .await
+    .unwrap();
+    let err = wrong.security_txt().await.unwrap_err().to_string();
+    assert!(err.contains("nobody@example.com"), "{err}");
+}
+
+custodian_db::backend_tests!(
+    published_formats_pass_their_validators,
+    signed_security_txt_verifies
+);

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use custodian_trust::{feeds, securitytxt};
+use custodian_trust::feeds;
 use minijinja::{Value, context};
 
 use super::{day, error_page, service};
@@ -117,10 +117,10 @@ async fn security_txt(State(state): State<AppState>) -> Response {
         Ok(t) => t,
         Err(r) => return r,
     };
-    typed(
-        "text/plain; charset=utf-8",
-        securitytxt::render(trust.config(), trust.now()),
-    )
+    match trust.security_txt().await {
+        Ok(text) => typed("text/plain; charset=utf-8", text),
+        Err(e) => error_page(&state, &e),
+    }
 }
 
 /// `GET /.well-known/csaf/provider-metadata.json`. Public.
