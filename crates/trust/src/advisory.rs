@@ -85,6 +85,8 @@ fn body(src: &str) -> Result<String, TrustError> {
 impl TrustService {
     /// Creates a draft notice (version 1). Admin only.
     pub async fn create_advisory(&self, a: &NewAdvisory) -> Result<Advisory, TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let vector = match a.cvss_vector.as_deref().map(str::trim) {
             Some(v) if !v.is_empty() => Some(cvss::score(v)?.vector),
             _ => None,
@@ -135,6 +137,8 @@ impl TrustService {
         summary: &str,
         body_md: &str,
     ) -> Result<Advisory, TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let summary = text("summary", summary, 1000, true)?;
         let body_md = body(body_md)?;
         self.store
@@ -145,6 +149,8 @@ impl TrustService {
     /// Publishes a draft and mails the confirmed subscribers of its topic; returns the notice and
     /// the number of mails sent. Publishing twice is refused.
     pub async fn publish_advisory(&self, slug: &str) -> Result<(Advisory, usize), TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let adv = self.store.publish_advisory(slug, self.now()).await?;
         let url = self.url(&format!("/advisories/{}", adv.slug));
         let mut sent = 0;

@@ -192,6 +192,8 @@ pub struct AccessStats {
 impl TrustService {
     /// Creates an attestation. Admin only (checked by the caller).
     pub async fn create_attestation(&self, a: &NewAttestation) -> Result<Attestation, TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let row = AttestationRow {
             slug: slug(&a.slug)?,
             title: text("title", &a.title, 200, false)?,
@@ -224,6 +226,8 @@ impl TrustService {
         content_type: &str,
         bytes: &[u8],
     ) -> Result<(), TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let limit = self.config.max_document_bytes;
         if bytes.len() > limit {
             return Err(TrustError::TooLarge {

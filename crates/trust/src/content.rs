@@ -122,6 +122,8 @@ impl TrustService {
         body_md: &str,
         order: i64,
     ) -> Result<PracticePage, TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let page = PracticePage {
             slug: slug(page_slug)?,
             title: text("title", title, 200, false)?,
@@ -145,6 +147,8 @@ impl TrustService {
 
     /// Removes a practices page ([`TrustError::NotFound`] when there is none).
     pub async fn delete_practice_page(&self, page_slug: &str) -> Result<(), TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         self.store.delete_content(List::Pages, page_slug).await
     }
 
@@ -156,6 +160,8 @@ impl TrustService {
         location: &str,
         order: i64,
     ) -> Result<Subprocessor, TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let s = Subprocessor {
             id: 0,
             name: text("name", name, 200, false)?,
@@ -173,6 +179,8 @@ impl TrustService {
 
     /// Removes a subprocessor by id.
     pub async fn delete_subprocessor(&self, id: i64) -> Result<(), TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         self.store
             .delete_content(List::Subprocessors, &id.to_string())
             .await
@@ -185,6 +193,8 @@ impl TrustService {
         answer_md: &str,
         order: i64,
     ) -> Result<FaqEntry, TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let f = FaqEntry {
             id: 0,
             question: text("question", question, 500, false)?,
@@ -201,6 +211,8 @@ impl TrustService {
 
     /// Removes a question by id.
     pub async fn delete_faq(&self, id: i64) -> Result<(), TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         self.store.delete_content(List::Faq, &id.to_string()).await
     }
 
@@ -212,6 +224,8 @@ impl TrustService {
         notes: &str,
         order: i64,
     ) -> Result<ScopeAsset, TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let a = ScopeAsset {
             id: 0,
             asset: text("asset", asset, 300, false)?,
@@ -229,6 +243,8 @@ impl TrustService {
 
     /// Removes a scope entry by id.
     pub async fn delete_scope_asset(&self, id: i64) -> Result<(), TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         self.store
             .delete_content(List::Scope, &id.to_string())
             .await

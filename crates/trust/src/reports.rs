@@ -259,6 +259,8 @@ impl TrustService {
     /// Submits a report (registering the researcher on first use); everything is checked before
     /// anything is stored, and stored in one transaction. Mails the follow-up link.
     pub async fn submit_report(&self, r: &NewReport) -> Result<SubmittedReport, TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let checked = self.check_report(r)?;
         let (link, digest) = token::issue();
         let id = self
@@ -303,6 +305,8 @@ impl TrustService {
         comment: &str,
         duplicate_of: Option<i64>,
     ) -> Result<Report, TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let comment = text("comment", comment, 20_000, true)?;
         let report = self.store.report(id).await?;
         if !report.state.can_move_to(to) {
@@ -354,6 +358,8 @@ impl TrustService {
     /// Closes reports that waited in `needs_more_info` for [`NEEDS_INFO_DAYS`] as informative;
     /// returns how many.
     pub async fn close_stale_reports(&self) -> Result<usize, TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let now = self.now();
         let cutoff = now.plus_seconds(-NEEDS_INFO_DAYS * 86_400);
         let mut n = 0;
@@ -423,6 +429,8 @@ impl TrustService {
         min_cents: i64,
         max_cents: i64,
     ) -> Result<(), TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         if min_cents < 0 || max_cents < min_cents {
             return Err(TrustError::invalid("bounty", "need 0 <= min <= max"));
         }
@@ -441,6 +449,8 @@ impl TrustService {
         amount_cents: i64,
         note: &str,
     ) -> Result<(), TrustError> {
+        // Public pages cached under the old content are stale once this returns.
+        let _touch = self.touched();
         let r = self.store.report(report_id).await?;
         if !matches!(r.state, ReportState::Resolved | ReportState::Disclosed) {
             return Err(TrustError::invalid(

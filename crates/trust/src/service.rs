@@ -103,6 +103,8 @@ pub struct TrustService {
     link_key: Arc<[u8]>,
     /// The last signed security.txt: the text signed and the signed file.
     signed_security_txt: Arc<tokio::sync::Mutex<Option<(String, String)>>>,
+    /// Bumped by every change this process makes to what public pages show.
+    generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for TrustService {
@@ -132,7 +134,22 @@ impl TrustService {
             mailer,
             link_key: hex::decode(key).unwrap_or_default().into(),
             signed_security_txt: Arc::default(),
+            generation: Arc::default(),
         })
+    }
+
+    /// A number that changes whenever this process changes something public pages show
+    /// (attestations, notices, reports, the bounty table, practices content). Caches of rendered
+    /// pages compare it; changes made by other processes are not counted, so such caches must
+    /// also expire by time.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Marks a change to public content when dropped, that is after the change is written
+    /// (a page rendered meanwhile is cached under the old generation and not served again).
+    pub(crate) fn touched(&self) -> Touch<'_> {
+        Touch(&self.generation)
     }
 
     /// security.txt as served now: cleartext-signed when a signer is configured (signed once
@@ -188,6 +205,15 @@ impl TrustService {
             tracing::warn!(error = %e, "trust mail failed");
         }
         r
+    }
+}
+
+/// Bumps the content generation on drop.
+pub(crate) struct Touch<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl Drop for Touch<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 

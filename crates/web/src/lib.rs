@@ -68,6 +68,7 @@ pub struct AppState {
     /// Whether the server speaks TLS (cookies get `Secure`, responses get HSTS).
     pub tls: bool,
     templates: Arc<minijinja::Environment<'static>>,
+    page_cache: trust::cache::PageCache,
 }
 
 impl AppState {
@@ -94,6 +95,7 @@ impl AppState {
             notify: None,
             tls: false,
             templates: Arc::new(pages::environment()),
+            page_cache: trust::cache::PageCache::default(),
         }
     }
 }
@@ -122,7 +124,10 @@ pub fn router(state: AppState, limits: RouterLimits) -> Router {
         .route("/static/custodian.css", get(pages::stylesheet))
         .merge(api::routes())
         .merge(admin::routes())
-        .merge(trust::routes())
+        .merge(trust::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trust::cache::layer,
+        )))
         .merge(notices::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -8,6 +8,7 @@
 //! the link's token itself, which a forged post cannot know. Every value reaches HTML through the
 //! autoescaping templates; authored markdown through the trust crate's sanitizing renderer.
 
+pub(crate) mod cache;
 mod disclosure;
 mod feeds;
 mod pages;

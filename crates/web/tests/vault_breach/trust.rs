@@ -748,6 +748,58 @@ async fn researchers_attach_files_that_admins_download(t: &TestDb) {
     assert_eq!(s, StatusCode::SEE_OTHER);
 }
 
+/// Public pages are served from a cache: a change through this server shows at once, a change
+/// by another process (here a second service over the same database, as `custodian trust`
+/// would make) shows within a second, and pages with a form or a secret are never cached.
+async fn public_pages_are_cached_but_never_stale_for_long(t: &TestDb) {
+    let h = notify_app(t, 100.0).await;
+    let app = &h.app;
+    let (_, _, b) = call(app, page("/practices", None)).await;
+    assert!(!text(&b).contains("Key management"));
+    let other = custodian_trust::TrustService::open(
+        t.db.clone(),
+        Arc::new(h.clock.clone()),
+        h.trust.config().clone(),
+        Arc::new(custodian_trust::RecordingMailer::default()),
+    )
+    .await
+    .unwrap();
+    other
+        .put_practice_page("keys", "Key management", "Keys rotate yearly.", 0)
+        .await
+        .unwrap();
+    let (_, _, b) = call(app, page("/practices", None)).await;
+    assert!(
+        !text(&b).contains("Key management"),
+        "served from the cache within the same second"
+    );
+    h.clock.advance(1);
+    let (_, _, b) = call(app, page("/practices", None)).await;
+    assert!(
+        text(&b).contains("Key management"),
+        "a second later the change shows"
+    );
+    h.trust
+        .put_practice_page("access", "Access reviews", "Quarterly.", 1)
+        .await
+        .unwrap();
+    let (_, _, b) = call(app, page("/practices", None)).await;
+    assert!(
+        text(&b).contains("Access reviews"),
+        "this server's change shows at once"
+    );
+    // A form page sets a fresh CSRF cookie on every visit: never cached.
+    let cookie = |resp: &axum::response::Response| {
+        resp.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let first = app.clone().oneshot(page("/subscribe", None)).await.unwrap();
+    let second = app.clone().oneshot(page("/subscribe", None)).await.unwrap();
+    assert_ne!(cookie(&first), cookie(&second));
+}
+
 async fn a_role_without_trust_write_only_reads(t: &TestDb) {
     let h = notify_app(t, 100.0).await;
     custodian_db::sqlx::query(
@@ -784,4 +836,5 @@ custodian_db::backend_tests!(
     the_console_administers_the_trust_center,
     a_role_without_trust_write_only_reads,
     researchers_attach_files_that_admins_download,
+    public_pages_are_cached_but_never_stale_for_long,
 );
