@@ -10,99 +10,22 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use custodian_db::testing::{MaildirSmtp, TestDb, unquote_printable as unqp};
-use custodian_db::{Database, DbConfig, OpenMode};
+use custodian_db::Database;
+use custodian_db::testing::{MaildirSmtp, unquote_printable as unqp};
 use rand::{Rng, SeedableRng};
 
 /// The campaign every test plans.
 const CAMPAIGN: &str = "spring";
 
-/// Where the binary keeps its data: a data directory (the key file, and the SQLite database
-/// unless `url` names a PostgreSQL one).
-struct Site {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    url: Option<String>,
-    /// The PostgreSQL schema behind `url`; dropping it drops the schema.
-    pg: Option<TestDb>,
-}
+#[path = "support/site.rs"]
+mod site;
+
+use site::Site;
 
 impl Site {
-    fn sqlite() -> Site {
-        let tmp = tempfile::tempdir().unwrap();
-        Site {
-            dir: tmp.path().to_owned(),
-            _tmp: tmp,
-            url: None,
-            pg: None,
-        }
-    }
-
-    /// A fresh schema on the test PostgreSQL server, reached by the binary through the URL's
-    /// `options` (its `search_path`); `None` after a loud SKIPPED line when no server answers
-    /// (a failure instead under `CUSTODIAN_REQUIRE_PG=1`, as in CI).
-    async fn postgres(test: &str) -> Option<Site> {
-        let t = TestDb::postgres(test).await?;
-        let cfg = t.config();
-        let (url, schema) = (cfg.url.unwrap(), cfg.pg_schema.unwrap());
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let tmp = tempfile::tempdir().unwrap();
-        Some(Site {
-            dir: tmp.path().to_owned(),
-            _tmp: tmp,
-            url: Some(format!("{url}{sep}options=-c%20search_path%3D{schema}")),
-            pg: Some(t),
-        })
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_custodian"));
-        c.env_remove("CUSTODIAN_DATABASE_URL")
-            .env_remove("CUSTODIAN_DATA_DIR")
-            .env_remove("CUSTODIAN_ROOT_KEY")
-            .env_remove("CUSTODIAN_CONFIG")
-            .env_remove("CUSTODIAN_SMTP")
-            .env("NO_COLOR", "1")
-            .arg("--data-dir")
-            .arg(self.dir.join("data"));
-        if let Some(u) = &self.url {
-            c.arg("--database-url").arg(u);
-        }
-        c
-    }
-
-    /// Runs a command to completion; it must succeed. Returns its standard output.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().expect("run custodian");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{args:?} failed: {stdout}{stderr}");
-        stdout
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.ok(&all);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
-    }
-
-    /// The same database, opened by the test itself (after the binary created it).
-    async fn db(&self) -> Database {
-        match &self.pg {
-            Some(t) => t.db.clone(),
-            None => Database::connect(
-                &DbConfig::sqlite_in(self.dir.join("data")),
-                OpenMode::Existing,
-            )
-            .await
-            .unwrap(),
-        }
-    }
-
     /// Starts `notify send` with `flags` against the SMTP server on `port`; its output goes to
     /// `NAME.out` and `NAME.err` in the data directory's parent.
     fn send(&self, name: &str, port: u16, flags: &[&str]) -> Sender {

@@ -9,12 +9,11 @@
 // Test code: a broken fixture should panic loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 
-use custodian_db::testing::{MaildirSmtp, TestDb, unquote_printable};
-use custodian_db::{Database, DbConfig, OpenMode, SystemClock};
+use custodian_db::SystemClock;
+use custodian_db::testing::{MaildirSmtp, unquote_printable};
 use custodian_trust::{
     AccessDecision, NewAccessRequest, NewReport, RecordingMailer, Topic, TrustConfig, TrustService,
 };
@@ -23,72 +22,14 @@ use serde_json::Value;
 /// A minimal PDF: the Trust Center checks the `%PDF-` signature.
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
-/// Where the binary keeps its data: a data directory (and the SQLite database in it unless
-/// `url` names a PostgreSQL schema).
-struct Site {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    url: Option<String>,
-    /// The PostgreSQL schema behind `url`; dropping it drops the schema.
-    pg: Option<TestDb>,
-}
+#[path = "support/site.rs"]
+mod site;
+
+use site::Site;
 
 impl Site {
-    fn sqlite() -> Site {
-        let tmp = tempfile::tempdir().unwrap();
-        Site {
-            dir: tmp.path().to_owned(),
-            _tmp: tmp,
-            url: None,
-            pg: None,
-        }
-    }
-
-    /// A fresh schema on the test PostgreSQL server (`None` after a loud SKIPPED line when no
-    /// server answers; a failure under `CUSTODIAN_REQUIRE_PG=1`).
-    async fn postgres(test: &str) -> Option<Site> {
-        let t = TestDb::postgres(test).await?;
-        let cfg = t.config();
-        let (url, schema) = (cfg.url.unwrap(), cfg.pg_schema.unwrap());
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let tmp = tempfile::tempdir().unwrap();
-        Some(Site {
-            dir: tmp.path().to_owned(),
-            _tmp: tmp,
-            url: Some(format!("{url}{sep}options=-c%20search_path%3D{schema}")),
-            pg: Some(t),
-        })
-    }
-
     fn run(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_custodian"));
-        c.env_remove("CUSTODIAN_DATABASE_URL")
-            .env_remove("CUSTODIAN_DATA_DIR")
-            .env_remove("CUSTODIAN_ROOT_KEY")
-            .env_remove("CUSTODIAN_CONFIG")
-            .env("NO_COLOR", "1")
-            .arg("--data-dir")
-            .arg(self.dir.join("data"));
-        if let Some(u) = &self.url {
-            c.arg("--database-url").arg(u);
-        }
-        c.args(args).output().expect("run custodian")
-    }
-
-    /// Runs a command that must succeed; returns its standard output.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{args:?} failed: {stdout}{stderr}");
-        stdout
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.ok(&all);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+        self.cmd().args(args).output().expect("run custodian")
     }
 
     /// Runs a command that must fail with one clear `error:` line containing `want`; returns
@@ -116,15 +57,7 @@ impl Site {
     /// The Trust Center on the same database, as the web pages open it (after the binary
     /// created the database), with its mail kept in memory.
     async fn service(&self, mail: &RecordingMailer) -> TrustService {
-        let db = match &self.pg {
-            Some(t) => t.db.clone(),
-            None => Database::connect(
-                &DbConfig::sqlite_in(self.dir.join("data")),
-                OpenMode::Existing,
-            )
-            .await
-            .unwrap(),
-        };
+        let db = self.db().await;
         let cfg = TrustConfig::new("http://127.0.0.1:8080", "Acme", "security@acme.example");
         TrustService::open(db, Arc::new(SystemClock), cfg, Arc::new(mail.clone()))
             .await
