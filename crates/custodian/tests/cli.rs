@@ -467,6 +467,63 @@ async fn the_demo_delivers_a_campaign_and_serves_a_working_lookup_page() {
     assert_eq!(status, 200);
     assert!(page.contains("Was I affected?"));
 
+    // The Trust Center: the seeded notice is public, and a subscription's confirmation reaches
+    // the demo's loopback mail sink.
+    let (status, home) = get(&format!("{}/", server.base), None).await;
+    assert_eq!(status, 200);
+    assert!(home.contains("cyberattack"), "{home}");
+    let form = client
+        .get(format!("{}/subscribe", server.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = form.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    let sent = client
+        .post(format!("{}/subscribe", server.base))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf={csrf}&email=reader%40example.org&topic=incidents"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200, "{}", sent.text().await.unwrap());
+    let trust_mail = dir.path().join("trust-mailbox/new");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let confirmation = loop {
+        let found = std::fs::read_dir(&trust_mail)
+            .map(|d| {
+                d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                    .find(|m| m.contains("reader@example.org"))
+            })
+            .ok()
+            .flatten();
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no confirmation mail in {}",
+            trust_mail.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let confirmation = confirmation.replace("=\r\n", "").replace("=\n", "");
+    assert!(
+        confirmation.contains("/subscribe/confirm/"),
+        "{confirmation}"
+    );
+
     sigterm(&server.child);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

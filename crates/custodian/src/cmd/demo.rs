@@ -4,13 +4,31 @@
 use custodian_db::OpenMode;
 use secrecy::ExposeSecret;
 
+use super::demo_mail::MailSink;
 use crate::app::App;
 use crate::cli::DemoArgs;
 use crate::config::Settings;
 use crate::output::Progress;
 
 pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
-    let s = &s.with_bind(a.bind);
+    let mut s = s.with_bind(a.bind);
+    // Without a relay of its own, the demo's Trust Center mails (subscription confirmations,
+    // advisories, access links) go to a mail sink on loopback, kept until the demo stops.
+    let trust_sink = match s.trust.smtp {
+        Some(_) => None,
+        None => {
+            let sink = MailSink::start(&s.data_dir.join("trust-mailbox")).await?;
+            s.trust.smtp = Some(custodian_trust::SmtpSettings {
+                host: "127.0.0.1".to_owned(),
+                port: sink.port,
+                tls: custodian_trust::SmtpTls::None,
+                from: format!("{} Trust Center <trust@example.com>", s.brand),
+                credentials: None,
+            });
+            Some(sink)
+        }
+    };
+    let s = &s;
     let app = App::open(s, OpenMode::Create).await?;
     println!(
         "Custodian demo — data in {} ({})",
@@ -86,8 +104,14 @@ pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
     super::scan_demo::run(&app, s).await?;
     let seeded = super::trust::seed_demo(&app.trust).await?;
     println!(
-        "   Trust Center: {seeded} items seeded (certifications, bounty table, incident notice) at /"
+        "   Trust Center: {seeded} items seeded (certifications, practices, bounty table, incident notice) at /"
     );
+    if let Some(sink) = &trust_sink {
+        println!(
+            "   Trust Center mail (subscriptions, advisories, access links) goes to {}",
+            sink.dir.display()
+        );
+    }
 
     let incident = super::demo_campaign::breach(&app, s, &me, &ctx, &carrier_dir).await?;
     let code = super::demo_campaign::campaign(&app, s, &me, &ctx, &incident).await?;
@@ -101,7 +125,10 @@ pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
     }
     let bind = s.bind;
     println!("6. Serving. Look at:");
-    println!("     http://{bind}/admin            admin console");
+    println!(
+        "     http://{bind}/                 Trust Center (subscribe, certifications, the notice)"
+    );
+    println!("     http://{bind}/admin            admin console (Trust Center at /admin/trust)");
     println!("     http://{bind}/v1/openapi.json  API document");
     println!("     http://{bind}/readyz           readiness");
     println!(
