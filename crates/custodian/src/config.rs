@@ -190,7 +190,8 @@ fn smtp_settings(section: &str, m: RawSmtp) -> anyhow::Result<custodian_trust::S
 /// enough for white text: WCAG AA, 4.5:1); the company name is `[server] brand`. Signing:
 /// `security_txt_key` (a GnuPG key: fingerprint, key id or user id) makes security.txt an
 /// OpenPGP cleartext-signed file, signed by `gpg` (or the program in `gpg`) with the secret key
-/// in `gnupg_home` (default: gpg's own).
+/// in `gnupg_home` (default: gpg's own). `grant_days`: how long an approved request for a gated
+/// document lasts (1 to 90 days, default 30).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTrust {
@@ -199,6 +200,7 @@ struct RawTrust {
     logo: Option<PathBuf>,
     header_colour: Option<String>,
     accent_colour: Option<String>,
+    grant_days: Option<i64>,
     security_txt_key: Option<String>,
     gnupg_home: Option<PathBuf>,
     gpg: Option<PathBuf>,
@@ -225,7 +227,7 @@ struct RawSmtp {
 }
 
 /// The Trust Center's validated settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct TrustSettings {
     /// Its public base URL, without a trailing slash; `None`: the server's own address.
     pub(crate) public_url: Option<String>,
@@ -237,6 +239,8 @@ pub(crate) struct TrustSettings {
     pub(crate) branding: custodian_trust::Branding,
     /// Signs security.txt when set.
     pub(crate) signer: Option<custodian_trust::securitytxt::Signer>,
+    /// How long an approved document request lasts, in days (1 to 90; default 30).
+    pub(crate) grant_days: i64,
 }
 
 impl RawTrust {
@@ -315,12 +319,17 @@ impl RawTrust {
                 key: key.trim().to_owned(),
             }),
         };
+        let grant_days = self.grant_days.unwrap_or(30);
+        if !(1..=90).contains(&grant_days) {
+            bail!("configuration: trust.grant_days must be between 1 and 90, not {grant_days}");
+        }
         Ok(TrustSettings {
             public_url,
             security_contact,
             smtp,
             branding,
             signer,
+            grant_days,
         })
     }
 }
@@ -702,6 +711,7 @@ mod tests {
                 ("[trust]\nlogo = \"missing.png\"\n", "trust.logo"),
                 ("[trust]\nlogo = \"bad.toml\"\n", "trust.logo"),
                 ("[trust]\ngnupg_home = \"/x\"\n", "trust.security_txt_key"),
+                ("[trust]\ngrant_days = 365\n", "trust.grant_days"),
             ] {
                 jail.create_file("bad.toml", body)?;
                 g.config = Some("bad.toml".into());

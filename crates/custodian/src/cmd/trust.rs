@@ -42,6 +42,7 @@ pub(crate) async fn open_service(
     let mut cfg = TrustConfig::new(&base, &s.brand, contact);
     cfg.branding = s.trust.branding.clone();
     cfg.security_txt_signer = s.trust.signer.clone();
+    cfg.grant_days = s.trust.grant_days;
     let mailer: Arc<dyn Mailer> = match &s.trust.smtp {
         Some(smtp) => Arc::new(
             SmtpMailer::new(smtp).map_err(|e| anyhow::anyhow!("configuration: trust.{e}"))?,
