@@ -98,11 +98,11 @@ impl Signer {
         let mut child = cmd
             .spawn()
             .map_err(|e| fail(format!("cannot run {}: {e}", self.program.display())))?;
+        // gpg may refuse (an unknown key) and exit before reading its input; its own message,
+        // below, then says why, so a failed write is only reported when gpg did not fail.
+        let mut written = Ok(());
         if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(text.as_bytes())
-                .await
-                .map_err(|e| fail(format!("writing to gpg: {e}")))?;
+            written = stdin.write_all(text.as_bytes()).await;
         }
         let out =
             tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
@@ -118,6 +118,7 @@ impl Signer {
                 self.key
             )));
         }
+        written.map_err(|e| fail(format!("writing to gpg: {e}")))?;
         Ok(signed)
     }
 }
