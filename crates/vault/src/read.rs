@@ -246,17 +246,8 @@ impl Reader<'_> {
         } else {
             Action::Reveal
         };
-        let mut tx = cap.db().pool().begin().await?;
-        cap.log(
-            &mut tx,
-            action,
-            req.purpose.as_deref().unwrap_or(""),
-            touched,
-            ids,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        cap.log_alone(action, req.purpose.as_deref().unwrap_or(""), touched, ids)
+            .await
     }
 }
 
@@ -298,10 +289,8 @@ impl Searcher<'_> {
         let digest = truncate(ix.index(q.normalized.as_bytes()));
         let ids = store::lookup_bidx(cap.db(), q.field, *v, &digest).await?;
         let people = store::load_by_ids(cap.db(), &ids).await?;
-        let mut tx = cap.db().pool().begin().await?;
-        cap.log(&mut tx, Action::Search, "", &[q.field.as_str()], &ids)
+        cap.log_alone(Action::Search, "", &[q.field.as_str()], &ids)
             .await?;
-        tx.commit().await?;
         Ok(people.iter().map(summary).collect())
     }
 
@@ -336,10 +325,8 @@ impl Searcher<'_> {
             .iter()
             .map(|d| by_digest.get(d).cloned())
             .collect::<Vec<_>>();
-        let mut tx = cap.db().pool().begin().await?;
-        cap.log(&mut tx, Action::Search, "", &[field.as_str()], &all)
+        cap.log_alone(Action::Search, "", &[field.as_str()], &all)
             .await?;
-        tx.commit().await?;
         Ok(out)
     }
 }

@@ -75,6 +75,8 @@ pub(crate) struct Inner {
     pub(crate) policy: Policy,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) audit: crate::audit::AuditLog,
+    /// Appends of reads, reveals and searches, committed in groups.
+    pub(crate) group: crate::audit::GroupCommit,
 }
 
 impl std::fmt::Debug for Vault {
@@ -107,6 +109,7 @@ impl Vault {
             clock.clone(),
             crate::audit::AuditConfig::default(),
         );
+        let group = crate::audit::GroupCommit::start(db.clone(), audit.clone());
         Ok(Vault {
             inner: Arc::new(Inner {
                 db,
@@ -114,6 +117,7 @@ impl Vault {
                 policy,
                 clock,
                 audit,
+                group,
             }),
         })
     }
@@ -255,6 +259,27 @@ impl Cap<'_> {
             persons,
         };
         self.vault.inner.audit.append_in(tx, &entry).await?;
+        Ok(())
+    }
+
+    /// Appends an access-log entry for an access that writes nothing else (a read, reveal or
+    /// search), committed together with the others waiting; returns once it is durable.
+    pub(crate) async fn log_alone(
+        &self,
+        action: Action,
+        purpose: &str,
+        fields: &[&str],
+        persons: &[i64],
+    ) -> Result<(), VaultError> {
+        let entry = AuditEntry {
+            principal: &self.principal.name,
+            action,
+            purpose,
+            request_id: &self.ctx.request_id,
+            fields,
+            persons,
+        };
+        self.vault.inner.group.append(&entry).await?;
         Ok(())
     }
 }

@@ -137,6 +137,26 @@ impl AuditLog {
             .iter()
             .map(Prepared::new)
             .collect::<Result<Vec<_>, _>>()?;
+        self.append_prepared_in(tx, &prepared).await
+    }
+
+    /// Appends checked entries in their own transaction (the group committer's batches).
+    pub(crate) async fn append_prepared(
+        &self,
+        db: &Database,
+        prepared: &[Prepared],
+    ) -> Result<Range<i64>, AuditError> {
+        let mut tx = db.pool().begin().await?;
+        let range = self.append_prepared_in(&mut tx, prepared).await?;
+        tx.commit().await?;
+        Ok(range)
+    }
+
+    async fn append_prepared_in(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        prepared: &[Prepared],
+    ) -> Result<Range<i64>, AuditError> {
         if prepared.is_empty() {
             return Ok(0..0);
         }
@@ -147,7 +167,7 @@ impl AuditLog {
         let at = self.clock.now().0;
         let mut chained = Vec::with_capacity(prepared.len());
         let mut prev = head.hash;
-        for (seq, p) in (first..=last).zip(&prepared) {
+        for (seq, p) in (first..=last).zip(prepared) {
             let hash = p.hash(&prev, seq, at);
             chained.push(Chained {
                 seq,

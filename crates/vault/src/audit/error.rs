@@ -60,4 +60,10 @@ pub enum AuditError {
     /// The database failed.
     #[error("access log database error: {0}")]
     Db(#[from] custodian_db::sqlx::Error),
+    /// The group commit this entry was part of failed (the cause is shared by its batch).
+    #[error(transparent)]
+    Batch(std::sync::Arc<AuditError>),
+    /// The group-commit task is gone (the vault is shutting down).
+    #[error("the access log's committer has stopped")]
+    Stopped,
 }

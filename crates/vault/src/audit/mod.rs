@@ -48,11 +48,14 @@
 //!
 //! Appends lock the head row first and write the next `seq`s in the same transaction, so several
 //! processes (PostgreSQL) or connections (SQLite) append without forks or gaps; see
-//! [`AuditLog::append_in`] for appending in the transaction of the change being logged.
+//! [`AuditLog::append_in`] for appending in the transaction of the change being logged. Reads,
+//! reveals and searches, which have nothing else to write, go through [`GroupCommit`]: one task
+//! per vault writes every entry waiting in one transaction, so concurrent reads share commits.
 
 mod append;
 mod entry;
 mod error;
+mod group;
 mod key;
 mod query;
 mod verify;
@@ -63,6 +66,7 @@ pub use entry::{
     MAX_REQUEST_ID_LEN, UnknownActionName,
 };
 pub use error::AuditError;
+pub use group::GroupCommit;
 pub use key::{AuditKey, AuditKeyring};
 pub use query::{PersonRead, entries_for_person, people_read_by, reads_by_principal};
 pub use verify::{Problem, ProblemKind, VerifyReport, verify};

@@ -12,7 +12,7 @@ use custodian_db::testing::TestDb;
 use custodian_db::{Component, ManualClock, Timestamp};
 use custodian_vault::audit::{
     AUDIT_MIGRATION, AccessRecord, Action, AuditConfig, AuditEntry, AuditError, AuditKey,
-    AuditKeyring, AuditLog, Problem, ProblemKind, verify,
+    AuditKeyring, AuditLog, GroupCommit, Problem, ProblemKind, verify,
 };
 use custodian_vault::crypto::RootKey;
 
@@ -401,7 +401,54 @@ async fn concurrent_appends_leave_no_gaps(t: &TestDb) {
     assert_eq!(report.checkpoints, 8 * 55 / 25);
 }
 
+/// Concurrent stand-alone appends (reads) go through the group committer: every one gets its own
+/// sequence number, the chain verifies, an invalid entry is refused without harming the others,
+/// and the entries share transactions (fewer commits than entries).
+async fn concurrent_appends_are_committed_in_groups(t: &TestDb) {
+    let (log, keys, _clock) = setup(t, 100).await;
+    let group = GroupCommit::start(t.db.clone(), log);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..300_i64 {
+        let g = group.clone();
+        tasks.spawn(async move {
+            let persons = [i];
+            let request = format!("req-{i}");
+            let principal = if i == 150 { "" } else { "agent-7" };
+            g.append(&AuditEntry {
+                principal,
+                action: Action::Read,
+                purpose: "caller verification",
+                request_id: &request,
+                fields: &["ssn"],
+                persons: &persons,
+            })
+            .await
+        });
+    }
+    let mut seqs = Vec::new();
+    let mut refused = 0;
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap() {
+            Ok(seq) => seqs.push(seq),
+            Err(AuditError::InvalidPrincipal { .. }) => refused += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    seqs.sort_unstable();
+    assert_eq!(refused, 1, "the entry with no principal is refused alone");
+    assert_eq!(seqs, (1..=299).collect::<Vec<i64>>());
+    let report = verify(&t.db, &keys).await.unwrap();
+    assert!(report.is_ok(), "{:?}", report.problem);
+    assert_eq!(report.entries, 299);
+    assert!(
+        group.batches() < 299,
+        "{} transactions for 299 concurrent entries",
+        group.batches()
+    );
+}
+
 custodian_db::backend_tests!(
+    concurrent_appends_are_committed_in_groups,
     appended_entries_verify,
     a_changed_column_names_its_entry,
     a_deleted_entry_leaves_a_named_gap,
