@@ -531,7 +531,17 @@ impl Settings {
             scan: raw.scan,
             trust: raw.trust.settings()?,
             notify: raw.notify.settings()?,
-        })
+        }
+        .with_trust_mail_fallback())
+    }
+
+    /// Without `[trust.smtp]`, the Trust Center's mail goes through the notices' relay
+    /// (`[notify.smtp]`: host, security, sender and credentials; DKIM signs notices only).
+    fn with_trust_mail_fallback(mut self) -> Settings {
+        if self.trust.smtp.is_none() {
+            self.trust.smtp = self.notify.smtp.clone();
+        }
+        self
     }
 
     /// These settings with the server's bind address replaced by `bind`, when given.
@@ -740,6 +750,11 @@ mod tests {
             let mut g = globals();
             g.config = Some("n.toml".into());
             let s = Settings::load(&g).map_err(|e| e.to_string())?;
+            // The Trust Center has no relay of its own: it uses the notices' relay.
+            assert_eq!(
+                s.trust.smtp.as_ref().map(|m| (m.host.as_str(), m.port)),
+                Some(("127.0.0.1", 2525))
+            );
             assert_eq!(
                 (s.notify.workers, s.notify.batch, s.notify.connections),
                 (4, 128, 16)
