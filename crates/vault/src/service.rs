@@ -241,6 +241,24 @@ impl Cap<'_> {
         self.vault.inner.clock.now().0
     }
 
+    /// This principal's and request's access-log entry.
+    fn entry<'e>(
+        &'e self,
+        action: Action,
+        purpose: &'e str,
+        fields: &'e [&'e str],
+        persons: &'e [i64],
+    ) -> AuditEntry<'e> {
+        AuditEntry {
+            principal: &self.principal.name,
+            action,
+            purpose,
+            request_id: &self.ctx.request_id,
+            fields,
+            persons,
+        }
+    }
+
     /// Appends an access-log entry inside `tx`.
     pub(crate) async fn log(
         &self,
@@ -250,14 +268,7 @@ impl Cap<'_> {
         fields: &[&str],
         persons: &[i64],
     ) -> Result<(), VaultError> {
-        let entry = AuditEntry {
-            principal: &self.principal.name,
-            action,
-            purpose,
-            request_id: &self.ctx.request_id,
-            fields,
-            persons,
-        };
+        let entry = self.entry(action, purpose, fields, persons);
         self.vault.inner.audit.append_in(tx, &entry).await?;
         Ok(())
     }
@@ -271,14 +282,7 @@ impl Cap<'_> {
         fields: &[&str],
         persons: &[i64],
     ) -> Result<(), VaultError> {
-        let entry = AuditEntry {
-            principal: &self.principal.name,
-            action,
-            purpose,
-            request_id: &self.ctx.request_id,
-            fields,
-            persons,
-        };
+        let entry = self.entry(action, purpose, fields, persons);
         self.vault.inner.group.append(&entry).await?;
         Ok(())
     }
