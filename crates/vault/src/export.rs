@@ -297,6 +297,9 @@ impl std::fmt::Debug for TokenizedExport<'_> {
     }
 }
 
+/// One person's tokenizing: the record or why not, the fields opened, the row id if read.
+type Tokenized = (Result<TokenizedRecord, VaultError>, Vec<Field>, Option<i64>);
+
 impl TokenizedExport<'_> {
     /// The next page of people, one outcome each, after its access-log entry is committed;
     /// `None` when every live person has been handed out.
@@ -334,6 +337,56 @@ impl TokenizedExport<'_> {
                 .map(|(row_id, outcome, _)| ExportItem { row_id, outcome })
                 .collect(),
         ))
+    }
+
+    /// The named people tokenized (the batch API for test environments), each with its own
+    /// outcome: an unknown id or a shredded person does not fail the others. One access-log
+    /// entry names everyone tokenized. At most [`crate::MAX_BATCH_READ`] people.
+    pub async fn tokenize_people(
+        &self,
+        who: &[crate::PersonRef],
+    ) -> Result<Vec<Result<TokenizedRecord, VaultError>>, VaultError> {
+        let cap = self.cap;
+        if who.len() > crate::read::MAX_BATCH_READ {
+            return Err(VaultError::Invalid(format!(
+                "at most {} people per batch",
+                crate::read::MAX_BATCH_READ
+            )));
+        }
+        let mut people = Vec::with_capacity(who.len());
+        for w in who {
+            people.push(store::load_one(cap.db(), &crate::read::person_key(w)).await?);
+        }
+        let today = cap.vault.inner.clock.now().to_datetime().date();
+        let keys = cap.keys();
+        let results: Vec<Tokenized> = people
+            .par_iter()
+            .map(|p| match p {
+                None => (Err(VaultError::NotFound), Vec::new(), None),
+                Some(p) if p.shredded_at.is_some() => (Err(VaultError::Shredded), Vec::new(), None),
+                Some(p) => {
+                    let mut touched = Vec::new();
+                    let r = self
+                        .tokenize(keys, p, today, &mut touched)
+                        .map_err(VaultError::Invalid);
+                    (r, touched, Some(p.id))
+                }
+            })
+            .collect();
+        let mut fields: Vec<&str> = results
+            .iter()
+            .flat_map(|(_, t, _)| t.iter().map(|f| f.as_str()))
+            .collect();
+        fields.sort_unstable();
+        fields.dedup();
+        let mut ids: Vec<i64> = results.iter().filter_map(|(_, _, id)| *id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if !ids.is_empty() {
+            cap.log_alone(Action::Export, &self.purpose, &fields, &ids)
+                .await?;
+        }
+        Ok(results.into_iter().map(|(r, _, _)| r).collect())
     }
 
     fn tokenize(

@@ -251,7 +251,7 @@ impl Reader<'_> {
     }
 }
 
-fn person_key(who: &PersonRef) -> PersonKey<'_> {
+pub(crate) fn person_key(who: &PersonRef) -> PersonKey<'_> {
     match who {
         PersonRef::External(e) => PersonKey::External(e),
         PersonRef::Public(p) => PersonKey::Public(p),

@@ -27,6 +27,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v1/people", post(create))
         .route("/v1/people/search", post(search))
         .route("/v1/people/read", post(read_many))
+        .route("/v1/people/tokenize", post(tokenize))
         .route(
             "/v1/people/import",
             post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
@@ -36,10 +37,19 @@ pub(super) fn routes() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create, read, read_many, search, shred, import),
+    paths(create, read, read_many, tokenize, search, shred, import),
     components(schemas(
-        PersonIn, ItemResult, PersonOut, FieldOut, SearchIn, SearchHit, ImportOut, ReadManyIn,
-        ReadItem
+        PersonIn,
+        ItemResult,
+        PersonOut,
+        FieldOut,
+        SearchIn,
+        SearchHit,
+        ImportOut,
+        ReadManyIn,
+        ReadItem,
+        TokenizeIn,
+        TokenizedItem
     ))
 )]
 pub(super) struct Doc;
@@ -439,6 +449,129 @@ async fn read_many(
                         status: "error",
                         person: None,
                         error: Some("this person could not be read".into()),
+                    }
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// A batch of people to tokenize for a test environment.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TokenizeIn {
+    /// Opaque ids (32 hex) or external ids; at most 1,000.
+    ids: Vec<String>,
+    /// A named export key: the same person gets the same tokens under the same name, across
+    /// calls and exports. Without it the tokens are made under a fresh key and link nothing.
+    #[serde(default)]
+    key: Option<String>,
+    /// Keep the company's external ids instead of tokenizing them.
+    #[serde(default)]
+    keep_external_ids: bool,
+    /// Why (recorded in the access log).
+    purpose: String,
+}
+
+/// One person of a tokenize batch: the record in canonical columns with every sensitive value
+/// replaced by its format-preserving token, or why not.
+#[derive(Serialize, ToSchema)]
+struct TokenizedItem {
+    index: usize,
+    /// `ok`, `not_found`, `shredded` or `error`.
+    status: &'static str,
+    /// Column name to value (canonical CSV columns; `pin` is never exported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    record: Option<std::collections::BTreeMap<&'static str, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Tokenize many people in one call (the batch form of `vault export --tokenized`), each with
+/// its own result; one access-log entry names everyone tokenized. Needs `people.export`.
+#[utoipa::path(post, path = "/v1/people/tokenize", tag = "vault", security(("api_key" = [])), request_body = TokenizeIn,
+    responses((status = 200, body = [TokenizedItem]), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn tokenize(
+    caller: Caller,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<TokenizeIn>,
+) -> Result<Json<Vec<TokenizedItem>>, ApiError> {
+    use custodian_vault::export::{ExportKey, ExportKeyName, ExportOptions, ExternalIds};
+    caller.require("people.export")?;
+    if body.ids.len() > custodian_vault::MAX_BATCH_READ {
+        return Err(ApiError::invalid(
+            "ids",
+            format!(
+                "at most {} people per batch",
+                custodian_vault::MAX_BATCH_READ
+            ),
+        ));
+    }
+    if body.purpose.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "purpose",
+            "say why the tokens are needed",
+        ));
+    }
+    let key = match &body.key {
+        None => ExportKey::Ephemeral,
+        Some(k) => ExportKey::Named(
+            ExportKeyName::parse(k).map_err(|e| ApiError::invalid("key", e.to_string()))?,
+        ),
+    };
+    let opts = ExportOptions {
+        key,
+        external_ids: if body.keep_external_ids {
+            ExternalIds::Keep
+        } else {
+            ExternalIds::Tokenize
+        },
+        purpose: body.purpose.clone(),
+        ..ExportOptions::default()
+    };
+    let refs: Vec<PersonRef> = body.ids.iter().map(|i| PersonRef::parse(i)).collect();
+    let c = ctx(&headers);
+    let vault = vault(&s)?;
+    let exporter = vault.exporter(&caller.0, &c)?;
+    let results = exporter.tokenized(&opts)?.tokenize_people(&refs).await?;
+    Ok(Json(
+        results
+            .into_iter()
+            .enumerate()
+            .map(|(index, r)| match r {
+                Ok(rec) => TokenizedItem {
+                    index,
+                    status: "ok",
+                    record: Some(
+                        custodian_vault::record::COLUMNS
+                            .iter()
+                            .copied()
+                            .zip(rec.columns().iter().map(|v| (*v).to_owned()))
+                            .collect(),
+                    ),
+                    error: None,
+                },
+                Err(VaultError::NotFound) => TokenizedItem {
+                    index,
+                    status: "not_found",
+                    record: None,
+                    error: Some("no person with that id".into()),
+                },
+                Err(VaultError::Shredded) => TokenizedItem {
+                    index,
+                    status: "shredded",
+                    record: None,
+                    error: Some("the person was shredded".into()),
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "batch tokenize item failed");
+                    TokenizedItem {
+                        index,
+                        status: "error",
+                        record: None,
+                        error: Some("this person could not be tokenized".into()),
                     }
                 }
             })

@@ -1,7 +1,8 @@
 //! `/v1/people` through `Router::oneshot` on both backends: batch create with per-item results
 //! (one bad record rejected by name and field, the rest stored), masked reads by role, reveal
 //! only with a purpose and a role that may, batch reads with per-item results, search by blind
-//! index, shred, and the access log naming every person each call read.
+//! index, shred, batch tokenizing for test environments, and the access log naming every person
+//! each call read.
 
 use super::*;
 
@@ -204,6 +205,75 @@ async fn people_over_http(t: &TestDb) {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(json_of(&b).as_array().unwrap().len(), 0);
+
+    // Tokenize a batch for a test environment: per-item results (unknown, shredded), tokens
+    // that keep the formats and never the real values, the same tokens under the same key.
+    let ask =
+        json!({"ids": ["P0", "P1", "nobody", "P4"], "key": "qa-env", "purpose": "load test data"});
+    let (s, _, b) = call(
+        &app,
+        req("POST", "/v1/people/tokenize", &admin, Some(ask.clone())),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let body = String::from_utf8_lossy(&b).into_owned();
+    for real in [
+        "410-45-6789",
+        "410456789",
+        "411456789",
+        "+14155550200",
+        "P0\"",
+    ] {
+        assert!(!body.contains(real), "{real} in {body}");
+    }
+    let items = json_of(&b);
+    let status: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status, ["ok", "ok", "not_found", "shredded"]);
+    let ssn = items[0]["record"]["ssn"].as_str().unwrap().to_owned();
+    assert!(
+        ssn.len() == 9 && ssn.bytes().all(|c| c.is_ascii_digit()) && ssn != "410456789",
+        "an SSN token is nine digits, like the stored SSN, and not the SSN: {ssn}"
+    );
+    assert!(
+        items[0]["record"]["external_id"]
+            .as_str()
+            .unwrap()
+            .starts_with('T')
+    );
+    let (_, _, again) = call(&app, req("POST", "/v1/people/tokenize", &admin, Some(ask))).await;
+    assert_eq!(
+        json_of(&again)[0]["record"]["ssn"],
+        ssn.as_str(),
+        "same key, same token"
+    );
+    let (s, _, _) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/people/tokenize",
+            &agent,
+            Some(json!({"ids": ["P0"], "purpose": "x"})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "tokenizing needs people.export");
+    let (s, _, b) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/people/tokenize",
+            &admin,
+            Some(json!({"ids": ["P0"], "purpose": " "})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(&b)["error"]["field"], "purpose");
 }
 
 custodian_db::backend_tests!(people_over_http);
