@@ -88,6 +88,40 @@ async fn get(url: &str, key: Option<&str>) -> (u16, String) {
     )
 }
 
+/// Subscribes `email` to `topic` through the public form, as a browser would: the form page's
+/// CSRF cookie and hidden token, then the post.
+async fn subscribe(base: &str, email: &str, topic: &str) -> reqwest::Response {
+    let client = reqwest::Client::new();
+    let form = client
+        .get(format!("{base}/subscribe"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = form.text().await.unwrap();
+    let token = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("CSRF token in the form")
+        .to_owned();
+    let email = email.replace('@', "%40");
+    client
+        .post(format!("{base}/subscribe"))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={token}&email={email}&topic={topic}"))
+        .send()
+        .await
+        .unwrap()
+}
+
 fn sigterm(child: &Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -300,36 +334,7 @@ async fn serve_sends_trust_center_mail_through_the_configured_smtp_server() {
         "https://trust.acme.example/.well-known/csaf/provider-metadata.json"
     );
 
-    let client = reqwest::Client::new();
-    let form = client
-        .get(format!("{}/subscribe", server.base))
-        .send()
-        .await
-        .unwrap();
-    let cookie = form.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = form.text().await.unwrap();
-    let token = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("CSRF token in the form")
-        .to_owned();
-    let resp = client
-        .post(format!("{}/subscribe", server.base))
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "csrf={token}&email=reader%40example.org&topic=advisories"
-        ))
-        .send()
-        .await
-        .unwrap();
+    let resp = subscribe(&server.base, "reader@example.org", "advisories").await;
     assert!(resp.status().is_success(), "{}", resp.status());
     let mail = smtp.wait_for(1).await;
     assert_eq!(mail.len(), 1, "one confirmation mail");
@@ -472,31 +477,7 @@ async fn the_demo_delivers_a_campaign_and_serves_a_working_lookup_page() {
     let (status, home) = get(&format!("{}/", server.base), None).await;
     assert_eq!(status, 200);
     assert!(home.contains("cyberattack"), "{home}");
-    let form = client
-        .get(format!("{}/subscribe", server.base))
-        .send()
-        .await
-        .unwrap();
-    let cookie = form.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let html = form.text().await.unwrap();
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
-    let csrf = html[at..].split('"').next().unwrap().to_owned();
-    let sent = client
-        .post(format!("{}/subscribe", server.base))
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "csrf={csrf}&email=reader%40example.org&topic=incidents"
-        ))
-        .send()
-        .await
-        .unwrap();
+    let sent = subscribe(&server.base, "reader@example.org", "incidents").await;
     assert_eq!(sent.status(), 200, "{}", sent.text().await.unwrap());
     let trust_mail = dir.path().join("trust-mailbox/new");
     let deadline = Instant::now() + Duration::from_secs(10);
