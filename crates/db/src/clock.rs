@@ -35,6 +35,25 @@ impl Timestamp {
         Timestamp((dt.unix_timestamp_nanos() / 1000) as i64)
     }
 
+    /// The calendar day (UTC) as `YYYY-MM-DD`.
+    pub fn day(self) -> String {
+        self.to_datetime().date().to_string()
+    }
+
+    /// Parses an RFC 3339 time, or a `YYYY-MM-DD` day as its midnight UTC (surrounding white
+    /// space ignored); `None` for anything else.
+    pub fn parse_day_or_rfc3339(s: &str) -> Option<Timestamp> {
+        use time::format_description::well_known::Rfc3339;
+        let s = s.trim();
+        if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+            return Some(Timestamp::from_datetime(t));
+        }
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(s, &fmt)
+            .ok()
+            .map(|d| Timestamp::from_datetime(d.midnight().assume_utc()))
+    }
+
     /// RFC 3339 text, for humans and wire formats.
     pub fn to_rfc3339(self) -> String {
         self.to_datetime()
@@ -93,6 +112,20 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_and_rfc3339_parse_and_days_format() {
+        let midnight = Timestamp::parse_day_or_rfc3339(" 2026-11-23 ");
+        assert_eq!(midnight, Some(Timestamp(1_795_392_000_000_000)));
+        assert_eq!(
+            Timestamp::parse_day_or_rfc3339("2026-11-23T12:00:00Z"),
+            Some(Timestamp(1_795_435_200_000_000))
+        );
+        for bad in ["", "23/11/2026", "2026-13-01", "tomorrow"] {
+            assert_eq!(Timestamp::parse_day_or_rfc3339(bad), None, "{bad}");
+        }
+        assert_eq!(Timestamp(1_795_435_200_000_000).day(), "2026-11-23");
+    }
 
     #[test]
     fn manual_clock_moves_and_formats() {

@@ -193,14 +193,8 @@ pub(crate) struct ExposeArgs {
 
 /// Parses `YYYY-MM-DD` (midnight UTC) or an RFC 3339 instant.
 pub(crate) fn parse_time(s: &str) -> anyhow::Result<Timestamp> {
-    use time::format_description::well_known::Rfc3339;
-    if let Ok(t) = time::OffsetDateTime::parse(s.trim(), &Rfc3339) {
-        return Ok(Timestamp::from_datetime(t));
-    }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let d = time::Date::parse(s.trim(), &fmt)
-        .with_context(|| format!("`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 time"))?;
-    Ok(Timestamp::from_datetime(d.midnight().assume_utc()))
+    Timestamp::parse_day_or_rfc3339(s)
+        .with_context(|| format!("`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 time"))
 }
 
 fn whether(s: &str, flag: &str) -> anyhow::Result<(KeyExposure, CpniExposure)> {

@@ -23,7 +23,7 @@ pub(super) fn show(s: &Settings, v: &Value, text: impl FnOnce()) {
 
 /// A date for a table (`2026-03-01`).
 pub(super) fn day(t: Timestamp) -> String {
-    t.to_datetime().date().to_string()
+    t.day()
 }
 
 /// An amount in cents as an operator types it (`2500.50`).

@@ -26,8 +26,10 @@ use minijinja::{Value, context};
 
 use super::{signed_in, tokens_match};
 use crate::AppState;
-use crate::api::trust::{attestation_status, parse_date};
+use crate::api::parse_time;
+use crate::api::trust::attestation_status;
 use crate::pages::render;
+use crate::trust::day;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -97,10 +99,6 @@ fn failure(e: &TrustError) -> Response {
         }
         other => (StatusCode::UNPROCESSABLE_ENTITY, other.to_string()).into_response(),
     }
-}
-
-fn day(t: Timestamp) -> String {
-    crate::trust::day(t)
 }
 
 fn when(t: Timestamp) -> String {
@@ -524,7 +522,7 @@ impl Fields {
     }
 
     fn date(&self, name: &'static str) -> Result<Timestamp, TrustError> {
-        parse_date(name, self.get(name)).map_err(|_| {
+        parse_time(name, self.get(name)).map_err(|_| {
             TrustError::invalid(
                 name,
                 format!("`{}` is not a date (use YYYY-MM-DD)", self.get(name)),

@@ -21,13 +21,14 @@ use custodian_breach::{
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
-use self::parse::{changes, form, parse_id, parse_time};
+use self::parse::{changes, form, parse_id};
 use self::stream::affected_csv;
 use self::wire::{
     ChangeIn, CohortsOut, DatasetOut, DiffOut, EventOut, ExposureIn, ExposureOut, ImpactOut,
     IncidentDetail, IncidentIn, IncidentOut, PlanOut, ReportOut,
 };
 use super::ctx;
+use super::parse_time;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;

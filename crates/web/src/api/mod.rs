@@ -30,6 +30,16 @@ pub(crate) fn ctx(headers: &axum::http::HeaderMap) -> custodian_vault::RequestCo
     }
 }
 
+/// A time from a body or query: RFC 3339, or `YYYY-MM-DD` as its midnight UTC; else 422 naming
+/// `field`.
+pub(crate) fn parse_time(
+    field: &str,
+    s: &str,
+) -> Result<custodian_db::Timestamp, crate::error::ApiError> {
+    custodian_db::Timestamp::parse_day_or_rfc3339(s)
+        .ok_or_else(|| crate::error::ApiError::invalid(field, "must be RFC 3339 or YYYY-MM-DD"))
+}
+
 /// The `/v1` routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

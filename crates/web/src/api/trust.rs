@@ -20,10 +20,12 @@ use custodian_trust::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::parse_time;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::trust::day;
 
 /// The largest attestation document the route reads (the service applies its own limit too).
 const DOCUMENT_LIMIT: usize = 64 * 1024 * 1024;
@@ -179,24 +181,6 @@ impl From<TrustError> for ApiError {
     }
 }
 
-/// A date from a body: `YYYY-MM-DD` (midnight UTC) or RFC 3339.
-pub(crate) fn parse_date(field: &str, value: &str) -> Result<Timestamp, ApiError> {
-    use time::format_description::well_known::Rfc3339;
-    use time::macros::format_description;
-    let v = value.trim();
-    if let Ok(dt) = time::OffsetDateTime::parse(v, &Rfc3339) {
-        return Ok(Timestamp::from_datetime(dt));
-    }
-    time::Date::parse(v, format_description!("[year]-[month]-[day]"))
-        .map(|d| Timestamp::from_datetime(d.midnight().assume_utc()))
-        .map_err(|_| ApiError::invalid(field, format!("`{v}` is not a date (use YYYY-MM-DD)")))
-}
-
-fn day(t: Timestamp) -> String {
-    let d = t.to_datetime().date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
 fn parsed<T>(field: &str, r: Result<T, TrustError>) -> Result<T, ApiError> {
     r.map_err(|e| ApiError::invalid(field, e.to_string()))
 }
@@ -313,10 +297,10 @@ async fn create_attestation(
         standard: b.standard,
         scope: b.scope,
         description: b.description,
-        period_start: parse_date("period_start", &b.period_start)?,
-        period_end: parse_date("period_end", &b.period_end)?,
-        issued_at: parse_date("issued", &b.issued)?,
-        expires_at: parse_date("expires", &b.expires)?,
+        period_start: parse_time("period_start", &b.period_start)?,
+        period_end: parse_time("period_end", &b.period_end)?,
+        issued_at: parse_time("issued", &b.issued)?,
+        expires_at: parse_time("expires", &b.expires)?,
         visibility: parsed("visibility", Visibility::parse(&b.visibility))?,
     };
     let a = t.create_attestation(&new).await?;

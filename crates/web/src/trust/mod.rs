@@ -141,8 +141,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
 
 /// A date for people (`2026-11-23`).
 pub(crate) fn day(t: custodian_db::Timestamp) -> String {
-    let d = t.to_datetime();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    t.day()
 }
 
 /// `GET /static/brand.css`: the configured colours (a stylesheet, so the CSP needs no inline

@@ -6,22 +6,12 @@ use custodian_breach::{BreachError, Change, Form, IncidentId, Milestone};
 use custodian_db::Timestamp;
 
 use super::wire::ChangeIn;
+use crate::api::parse_time;
 use crate::error::ApiError;
 
 pub(super) fn parse_id(id: &str) -> Result<IncidentId, ApiError> {
     id.parse()
         .map_err(|_| ApiError::invalid("id", "must be an incident number"))
-}
-
-pub(super) fn parse_time(field: &str, s: &str) -> Result<Timestamp, ApiError> {
-    use time::format_description::well_known::Rfc3339;
-    if let Ok(t) = time::OffsetDateTime::parse(s.trim(), &Rfc3339) {
-        return Ok(Timestamp::from_datetime(t));
-    }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), &fmt)
-        .map(|d| Timestamp::from_datetime(d.midnight().assume_utc()))
-        .map_err(|_| ApiError::invalid(field, "must be RFC 3339 or YYYY-MM-DD"))
 }
 
 fn whether(field: &str, s: &str) -> Result<(KeyExposure, CpniExposure), ApiError> {
