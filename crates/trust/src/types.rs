@@ -227,9 +227,50 @@ impl ReportState {
     }
 }
 
+/// An amount as people type it, at most two decimals (`2500`, `2500.5`, `2500.50`), in cents;
+/// `None` for anything else (signs, separators, more decimals, overflow).
+pub fn parse_amount(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let is_digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !is_digits(whole) || frac.len() > 2 || !is_digits(frac) {
+        return None;
+    }
+    let w: i64 = whole.parse().ok()?;
+    let f: i64 = format!("{frac:0<2}").parse().ok()?;
+    w.checked_mul(100)?.checked_add(f)
+}
+
+/// Cents as an amount with two decimals (`2500.50`).
+pub fn format_amount(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", c / 100, c % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_parse_to_cents_and_print_back() {
+        assert_eq!(parse_amount("2500"), Some(250_000));
+        assert_eq!(parse_amount(" 2500.5 "), Some(250_050));
+        assert_eq!(parse_amount("0.07"), Some(7));
+        for bad in [
+            "",
+            "-5",
+            "1.234",
+            "1,000",
+            "abc",
+            ".5",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_amount(bad), None, "{bad:?} accepted");
+        }
+        assert_eq!(format_amount(250_050), "2500.50");
+        assert_eq!(format_amount(7), "0.07");
+    }
 
     #[test]
     fn emails_parse_and_refuse() {

@@ -548,18 +548,8 @@ fn state(s: &str) -> Result<ReportState, String> {
 
 /// An amount with at most two decimals (`2500`, `2500.5`, `2500.50`), in cents.
 fn cents(s: &str) -> Result<i64, String> {
-    let bad = || format!("`{s}` is not an amount (like 2500 or 2500.50)");
-    let t = s.trim();
-    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
-    let is_digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !is_digits(whole) || frac.len() > 2 || !is_digits(frac) {
-        return Err(bad());
-    }
-    let w: i64 = whole.parse().map_err(|_| bad())?;
-    let f: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
-    w.checked_mul(100)
-        .and_then(|c| c.checked_add(f))
-        .ok_or_else(bad)
+    custodian_trust::types::parse_amount(s)
+        .ok_or_else(|| format!("`{s}` is not an amount (like 2500 or 2500.50)"))
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub(super) fn day(t: Timestamp) -> String {
 
 /// An amount in cents as an operator types it (`2500.50`).
 pub(super) fn money(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
+    custodian_trust::types::format_amount(cents)
 }
 
 /// The wire form of an attestation, with its expiry flags at `now`.

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use custodian_auth::Principal;
 use custodian_db::Timestamp;
+use custodian_trust::types::format_amount;
 use custodian_trust::{
     AdvisoryKind, NewAdvisory, NewAttestation, ReportState, Severity, TrustError, TrustService,
     Visibility,
@@ -293,11 +294,11 @@ async fn reports(
         .collect();
     let bounty: Vec<Value> = bounty
         .iter()
-        .map(|b| context! { severity => b.severity.as_str(), min => b.min_cents as f64 / 100.0, max => b.max_cents as f64 / 100.0 })
+        .map(|b| context! { severity => b.severity.as_str(), min => format_amount(b.min_cents), max => format_amount(b.max_cents) })
         .collect();
     let payouts: Vec<Value> = payouts
         .iter()
-        .map(|p| context! { report => p.report_id, researcher => &p.handle, amount => format!("{:.2}", p.amount_cents as f64 / 100.0), note => &p.note, at => day(p.at) })
+        .map(|p| context! { report => p.report_id, researcher => &p.handle, amount => format_amount(p.amount_cents), note => &p.note, at => day(p.at) })
         .collect();
     render(
         &state,
@@ -504,21 +505,9 @@ impl Fields {
     /// An amount in currency units (`1500` or `1500.50`) as cents.
     fn cents(&self, name: &'static str) -> Result<i64, TrustError> {
         let v = self.get(name).trim();
-        let bad = || TrustError::invalid(name, format!("`{v}` is not an amount like 1500.00"));
-        let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
-        if whole.is_empty()
-            || frac.len() > 2
-            || !whole.chars().all(|c| c.is_ascii_digit())
-            || !frac.chars().all(|c| c.is_ascii_digit())
-        {
-            return Err(bad());
-        }
-        let whole: i64 = whole.parse().map_err(|_| bad())?;
-        let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
-        whole
-            .checked_mul(100)
-            .and_then(|c| c.checked_add(frac))
-            .ok_or_else(bad)
+        custodian_trust::types::parse_amount(v).ok_or_else(|| {
+            TrustError::invalid(name, format!("`{v}` is not an amount like 1500.00"))
+        })
     }
 
     fn date(&self, name: &'static str) -> Result<Timestamp, TrustError> {
