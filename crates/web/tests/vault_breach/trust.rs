@@ -470,18 +470,12 @@ async fn the_console_administers_the_trust_center(t: &TestDb) {
     assert_eq!(s, StatusCode::SEE_OTHER);
 
     // The document, as a multipart upload with the token.
-    let boundary = "XyZboundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"iso.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes(),
+    let (ctype, body) = multipart(
+        &[("csrf", csrf.as_str())],
+        &[("document", "iso.pdf", "application/pdf", PDF)],
     );
-    body.extend_from_slice(PDF);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let upload = Request::post("/admin/trust/attestations/iso-27001/document")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header(header::CONTENT_TYPE, ctype)
         .header(header::COOKIE, &cookie)
         .body(Body::from(body))
         .unwrap();
