@@ -208,7 +208,53 @@ async fn subscription_pages_never_leak_and_get_never_unsubscribes(t: &TestDb) {
     );
 }
 
+/// Branding from the settings: the logo is served with its own type and shown in the header,
+/// and the colours reach the pages through the stylesheet (no inline style under the CSP).
+async fn branding_shows_the_logo_and_colours(t: &TestDb) {
+    let mut e = env(t).await;
+    let mut cfg = e.trust.config().clone();
+    cfg.branding = custodian_trust::Branding {
+        logo: Some(custodian_trust::Logo::from_bytes(b"\x89PNG\r\n\x1a\nlogo".to_vec()).unwrap()),
+        header_colour: "#222222".to_owned(),
+        accent_colour: "#0b5cad".to_owned(),
+    };
+    e.trust = custodian_trust::TrustService::open(
+        t.db.clone(),
+        Arc::new(e.clock.clone()),
+        cfg,
+        Arc::new(e.mail.clone()),
+    )
+    .await
+    .unwrap();
+    let app = app(t, &e).await;
+    let (_, _, home) = call(&app, get("/")).await;
+    assert!(
+        home.contains("<img class=\"logo\" src=\"/brand/logo\""),
+        "{home}"
+    );
+    assert!(home.contains("/static/brand.css") && !home.contains("style="));
+    let (s, h, _) = call(&app, get("/brand/logo")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h[header::CONTENT_TYPE], "image/png");
+    let (_, h, css) = call(&app, get("/static/brand.css")).await;
+    assert_eq!(h[header::CONTENT_TYPE], "text/css; charset=utf-8");
+    assert!(css.contains("header.top { background: #222222; }"), "{css}");
+    assert!(css.contains("--accent: #0b5cad"));
+    // Without a logo, none is shown and the route answers 404.
+    let plain = app_without_logo(t).await;
+    let (s, _, _) = call(&plain, get("/brand/logo")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, _, home) = call(&plain, get("/")).await;
+    assert!(!home.contains("/brand/logo"));
+}
+
+async fn app_without_logo(t: &TestDb) -> axum::Router {
+    let e = env(t).await;
+    app(t, &e).await
+}
+
 custodian_db::backend_tests!(
     pages_serve_the_right_types_and_refuse_forged_forms,
-    subscription_pages_never_leak_and_get_never_unsubscribes
+    subscription_pages_never_leak_and_get_never_unsubscribes,
+    branding_shows_the_logo_and_colours
 );
