@@ -24,8 +24,9 @@ if [ ! -d "$node_dir/node_modules/@secvisogram/csaf-validator-lib" ]; then
 fi
 echo "test-services: csaf-validator-lib present ($node_dir)"
 
-# Debian's Chromium and its chromedriver for the headless-browser test (tests/trust/browser.rs).
-browser_packages=(chromium chromium-driver)
+# Debian's Chromium and its chromedriver for the headless-browser test (tests/trust/browser.rs),
+# and GnuPG for the signed security.txt test (tests/trust/validators.rs).
+browser_packages=(chromium chromium-driver gnupg)
 browser_missing=()
 for p in "${browser_packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -42,4 +43,4 @@ if [ "${#browser_missing[@]}" -gt 0 ]; then
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq --no-install-recommends "${browser_missing[@]}" >/dev/null
 fi
-echo "test-services: chromium and chromium-driver present ($(command -v chromium) $(command -v chromedriver))"
+echo "test-services: chromium, chromium-driver and gnupg present ($(command -v chromium) $(command -v chromedriver) $(command -v gpg))"
