@@ -13,15 +13,14 @@
 
 mod letter_pdf;
 mod letters;
+mod smtp_pool;
 
 use std::time::Duration;
 
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message, MultiPart};
-use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::TlsParameters;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -111,12 +110,15 @@ impl Header for IdempotencyKey {
     }
 }
 
+use smtp_pool::{PoolError, PoolTls, SmtpPool};
+
 /// The e-mail sender.
 pub struct Email {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    pool: SmtpPool,
     from: Mailbox,
     domain: String,
     dkim: Option<lettre::message::dkim::DkimConfig>,
+    connections: usize,
 }
 
 impl std::fmt::Debug for Email {
@@ -128,25 +130,27 @@ impl std::fmt::Debug for Email {
 impl Email {
     /// Builds the transport (connections open lazily).
     pub fn new(c: &EmailConfig) -> Result<Email, String> {
-        let mut b = match c.security {
-            Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host),
-            Security::Starttls | Security::Tls => {
-                let params = TlsParameters::new(c.host.clone()).map_err(|e| format!("TLS: {e}"))?;
-                let tls = if c.security == Security::Tls {
-                    Tls::Wrapper(params)
-                } else {
-                    Tls::Required(params)
-                };
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host).tls(tls)
-            }
+        let tls = match c.security {
+            Security::None => PoolTls::None,
+            Security::Starttls => PoolTls::Starttls(
+                TlsParameters::new(c.host.clone()).map_err(|e| format!("TLS: {e}"))?,
+            ),
+            Security::Tls => PoolTls::Wrapper(
+                TlsParameters::new(c.host.clone()).map_err(|e| format!("TLS: {e}"))?,
+            ),
         };
-        b = b
-            .port(c.port)
-            .timeout(Some(Duration::from_secs(c.timeout_secs.max(1))))
-            .pool_config(PoolConfig::new().max_size(c.connections.max(1)));
-        if let (Some(u), Some(p)) = (&c.username, &c.password) {
-            b = b.credentials(Credentials::new(u.clone(), p.clone()));
-        }
+        let credentials = match (&c.username, &c.password) {
+            (Some(u), Some(p)) => Some(Credentials::new(u.clone(), p.clone())),
+            _ => None,
+        };
+        let pool = SmtpPool::new(
+            c.host.clone(),
+            c.port,
+            Duration::from_secs(c.timeout_secs.max(1)),
+            tls,
+            credentials,
+            c.connections.max(1) as usize,
+        );
         let dkim = match &c.dkim {
             Some((selector, domain, pem)) => {
                 let key = lettre::message::dkim::DkimSigningKey::new(
@@ -163,14 +167,20 @@ impl Email {
             None => None,
         };
         Ok(Email {
-            transport: b.build(),
+            pool,
             from: c
                 .from
                 .parse()
                 .map_err(|e| format!("from address `{}`: {e}", c.from))?,
             domain: c.message_id_domain.clone(),
             dkim,
+            connections: c.connections.max(1) as usize,
         })
+    }
+
+    /// How many SMTP connections the pool keeps.
+    pub fn connections(&self) -> usize {
+        self.connections
     }
 
     /// The Message-ID of a notice: stable for its idempotency key.
@@ -206,10 +216,12 @@ impl Email {
         if let Some(d) = &self.dkim {
             msg.sign(d);
         }
-        match self.transport.send(msg).await {
-            Ok(_) => SendResult::Sent(id),
-            Err(e) if e.is_permanent() => SendResult::Hard(format!("SMTP: {e}")),
-            Err(e) => SendResult::Soft(format!("SMTP: {e}")),
+        match self.pool.send(msg.envelope(), &msg.formatted()).await {
+            Ok(()) => SendResult::Sent(id),
+            Err(PoolError::Smtp(e)) if e.is_permanent() => SendResult::Hard(format!("SMTP: {e}")),
+            Err(PoolError::Smtp(e)) => SendResult::Soft(format!("SMTP: {e}")),
+            Err(PoolError::Connect(e)) => SendResult::Soft(format!("SMTP: connection failed: {e}")),
+            Err(PoolError::Timeout) => SendResult::Soft("SMTP: timed out".into()),
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod codes;
 mod error;
 pub mod lookup;
 pub mod model;
+mod recorder;
 pub mod reports;
 pub mod service;
 mod store;

@@ -50,7 +50,7 @@ pub struct Contact {
     pub address: Option<Vec<String>>,
 }
 
-const CONTACT_FIELDS: [Field; 7] = [
+pub(crate) const CONTACT_FIELDS: [Field; 7] = [
     Field::FirstName,
     Field::LastName,
     Field::Street,
@@ -70,9 +70,35 @@ pub(crate) struct PersonData {
 }
 
 impl PersonData {
+    /// A vault view as plain values; `asked` are the fields the read asked to reveal (those the
+    /// role saw masked anyway are recorded).
+    pub(crate) fn from_view(view: custodian_vault::PersonView, asked: &[Field]) -> PersonData {
+        let mut values = BTreeMap::new();
+        let mut masked = BTreeSet::new();
+        for (f, v) in view.fields {
+            let s = match v {
+                FieldValue::Masked(m) => {
+                    if asked.contains(&f) {
+                        masked.insert(f);
+                    }
+                    m
+                }
+                FieldValue::Revealed(r) => r.expose().clone(),
+            };
+            values.insert(f, s);
+        }
+        PersonData {
+            row_id: view.row_id,
+            public_id: view.id,
+            state: view.state.unwrap_or_default(),
+            values,
+            masked,
+        }
+    }
+
     /// Refuses data a notice cannot be addressed with: contact fields the role sees only masked
     /// (a masked e-mail address or street would send the notice nowhere, or to a stranger).
-    fn require_revealed(&self, p: &Principal) -> Result<(), NotifyError> {
+    pub(crate) fn require_revealed(&self, p: &Principal) -> Result<(), NotifyError> {
         // Only the fields the read asked to reveal are recorded as masked.
         let masked: Vec<&str> = self.masked.iter().map(|f| f.as_str()).collect();
         if masked.is_empty() {
@@ -99,13 +125,13 @@ impl PersonData {
 }
 
 /// Which template serves a recipient: the exact cohort, else the account kind, else `*`.
-pub(crate) fn pick<'a>(
-    ts: &'a BTreeMap<TemplateKey, TemplateText>,
+pub(crate) fn pick<'a, T>(
+    ts: &'a BTreeMap<TemplateKey, T>,
     cohort: &str,
     kind: &str,
     channel: ChannelKind,
     language: &str,
-) -> Option<(&'a TemplateKey, &'a TemplateText)> {
+) -> Option<(&'a TemplateKey, &'a T)> {
     for c in [cohort, kind, "*"] {
         let k = TemplateKey {
             cohort: c.to_owned(),
@@ -176,27 +202,7 @@ impl Notify {
                 },
             )
             .await?;
-        let mut values = BTreeMap::new();
-        let mut masked = BTreeSet::new();
-        for (f, v) in &view.fields {
-            let s = match v {
-                FieldValue::Masked(m) => {
-                    if fields.contains(f) {
-                        masked.insert(*f);
-                    }
-                    m.clone()
-                }
-                FieldValue::Revealed(r) => r.expose().clone(),
-            };
-            values.insert(*f, s);
-        }
-        Ok(PersonData {
-            row_id: view.row_id,
-            public_id: view.id,
-            state: view.state.unwrap_or_default(),
-            values,
-            masked,
-        })
+        Ok(PersonData::from_view(view, fields))
     }
 
     /// Creates a campaign from an impact version and plans its audience: one recipient per
@@ -255,62 +261,65 @@ impl Notify {
             let mut page = 0;
             while let Some(people) = reader.affected_page(&v, page).await? {
                 let mut batch = Vec::with_capacity(people.len());
-                for a in &people {
-                    let exposed = v.exposed(a.clear, a.encrypted);
-                    let who = PersonRef::parse(&a.public_id);
-                    let d = match self
-                        .read_person(
-                            p,
-                            ctx,
-                            &who,
-                            &[Field::Email, Field::Phone, Field::Street, Field::Dob],
-                            &purpose,
-                        )
-                        .await
-                    {
-                        Ok(d) => d,
-                        // Shredded since the impact was computed: nobody left to notify.
-                        Err(NotifyError::Vault(custodian_vault::VaultError::NotFound)) => continue,
-                        Err(e) => return Err(e),
-                    };
-                    d.require_revealed(p)?;
-                    let minor = d
-                        .values
-                        .get(&Field::Dob)
-                        .and_then(|s| {
-                            time::Date::parse(
-                                s,
-                                time::macros::format_description!("[year]-[month]-[day]"),
-                            )
-                            .ok()
-                        })
-                        .is_some_and(|dob| age_on(dob, today) < 18);
-                    let channel = new
-                        .channels
+                let fields = [Field::Email, Field::Phone, Field::Street, Field::Dob];
+                let req = ReadRequest {
+                    reveal: fields.to_vec(),
+                    purpose: Some(purpose.clone()),
+                };
+                let vault = self.inner.vault.reader(p, ctx)?;
+                for chunk in people.chunks(custodian_vault::MAX_BATCH_READ) {
+                    let who: Vec<PersonRef> = chunk
                         .iter()
-                        .copied()
-                        .find(|c| match c {
-                            ChannelKind::Email => d.has(Field::Email),
-                            ChannelKind::Sms => d.has(Field::Phone),
-                            ChannelKind::Letter => d.has(Field::Street),
-                        })
-                        .unwrap_or(new.channels[new.channels.len() - 1]);
-                    let lookup = self.inner.key.lookup_code(id.0, d.row_id);
-                    let idem = store::idem_key(id.0, d.row_id, channel);
-                    batch.push(NewRecipient {
-                        person_id: d.row_id,
-                        public_id: d.public_id.clone(),
-                        external_id: a.external_id.clone(),
-                        cohort: format!("{}:{}", a.account_kind, exposed),
-                        elements: i64::from(exposed.bits()),
-                        account_kind: a.account_kind.to_string(),
-                        state: d.state.clone(),
-                        language: new.settings.default_language.clone(),
-                        minor,
-                        lookup_hash: codes::hash(&lookup),
-                        channel,
-                        verify_hash: codes::hash(&self.inner.key.verify_code(&idem)),
-                    });
+                        .map(|a| PersonRef::parse(&a.public_id))
+                        .collect();
+                    let views = vault.get_many(&who, &req).await?;
+                    for (a, view) in chunk.iter().zip(views) {
+                        let exposed = v.exposed(a.clear, a.encrypted);
+                        let d = match view {
+                            Ok(view) => PersonData::from_view(view, &fields),
+                            // Shredded since the impact was computed: nobody left to notify.
+                            Err(custodian_vault::VaultError::NotFound) => continue,
+                            Err(e) => return Err(e.into()),
+                        };
+                        d.require_revealed(p)?;
+                        let minor = d
+                            .values
+                            .get(&Field::Dob)
+                            .and_then(|s| {
+                                time::Date::parse(
+                                    s,
+                                    time::macros::format_description!("[year]-[month]-[day]"),
+                                )
+                                .ok()
+                            })
+                            .is_some_and(|dob| age_on(dob, today) < 18);
+                        let channel = new
+                            .channels
+                            .iter()
+                            .copied()
+                            .find(|c| match c {
+                                ChannelKind::Email => d.has(Field::Email),
+                                ChannelKind::Sms => d.has(Field::Phone),
+                                ChannelKind::Letter => d.has(Field::Street),
+                            })
+                            .unwrap_or(new.channels[new.channels.len() - 1]);
+                        let lookup = self.inner.key.lookup_code(id.0, d.row_id);
+                        let idem = store::idem_key(id.0, d.row_id, channel);
+                        batch.push(NewRecipient {
+                            person_id: d.row_id,
+                            public_id: d.public_id.clone(),
+                            external_id: a.external_id.clone(),
+                            cohort: format!("{}:{}", a.account_kind, exposed),
+                            elements: i64::from(exposed.bits()),
+                            account_kind: a.account_kind.to_string(),
+                            state: d.state.clone(),
+                            language: new.settings.default_language.clone(),
+                            minor,
+                            lookup_hash: codes::hash(&lookup),
+                            channel,
+                            verify_hash: codes::hash(&self.inner.key.verify_code(&idem)),
+                        });
+                    }
                 }
                 planned += store::insert_recipients(self.db(), id, &batch, now).await?;
                 progress(planned);
@@ -764,6 +773,31 @@ impl Notify {
         if !allow_masked {
             d.require_revealed(p)?;
         }
+        let (rendered, contact) = self.compose(
+            c,
+            r,
+            channel,
+            idem,
+            &d,
+            k,
+            &template::Compiled::new(t, channel),
+        )?;
+        Ok((k.clone(), rendered, contact))
+    }
+
+    /// A recipient's notice from their vault data, with a template compiled for its channel:
+    /// the rendered text and where to send it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn compose(
+        &self,
+        c: &Campaign,
+        r: &RecipientRow,
+        channel: ChannelKind,
+        idem: &str,
+        d: &PersonData,
+        k: &TemplateKey,
+        t: &template::Compiled,
+    ) -> Result<(Rendered, Contact), NotifyError> {
         let elements = custodian_vault::ElementSet::from_bits(r.elements as u32)
             .iter()
             .map(|e| custodian_breach::cohort::short_label(e).to_owned())
@@ -792,12 +826,11 @@ impl Notify {
             settings: c.settings.clone(),
             incident_title: c.name.clone(),
         };
-        let rendered =
-            template::render(t, channel, &template::notice_context(&facts)).map_err(|detail| {
-                NotifyError::Template {
-                    name: k.to_string(),
-                    detail,
-                }
+        let rendered = t
+            .render(&template::notice_context(&facts))
+            .map_err(|detail| NotifyError::Template {
+                name: k.to_string(),
+                detail,
             })?;
         let full = format!("{} {}", facts.first_name, facts.last_name)
             .trim()
@@ -820,7 +853,7 @@ impl Notify {
                 ]
             }),
         };
-        Ok((k.clone(), rendered, contact))
+        Ok((rendered, contact))
     }
 }
 

@@ -295,16 +295,25 @@ pub(crate) async fn claim(
     lease_until: Timestamp,
     limit: i64,
 ) -> Result<Vec<Claimed>, NotifyError> {
+    // Each kind of due notice is found through the `(campaign_id, state, next_attempt_at)`
+    // index, stopping at the limit: one claim reads about as many rows as it takes, however
+    // many notices the campaign has (a single query with an OR over the states scanned and
+    // sorted every notice of the campaign at each claim).
+    let lock = db.dialect().skip_locked();
     let sql = format!(
         "UPDATE notify_outbox SET state = 'claimed', lease_owner = $1, lease_until = $2, \
          attempts = attempts + 1, updated_at = $3 WHERE id IN (\
-           SELECT id FROM notify_outbox WHERE campaign_id = $4 \
-             AND ((state IN ('queued','soft_failed') AND next_attempt_at <= $3) \
-                  OR (state = 'claimed' AND lease_until < $3)) \
-             AND $4 IN (SELECT c.id FROM notify_campaigns c WHERE c.status = 'running') \
-           ORDER BY id LIMIT $5{}) \
-         RETURNING id, recipient_id, person_id, channel, attempts, idem_key",
-        db.dialect().skip_locked()
+           SELECT id FROM (SELECT id FROM notify_outbox WHERE campaign_id = $4 AND state = 'queued' \
+             AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $5{lock}) q \
+           UNION ALL \
+           SELECT id FROM (SELECT id FROM notify_outbox WHERE campaign_id = $4 AND state = 'soft_failed' \
+             AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $5{lock}) s \
+           UNION ALL \
+           SELECT id FROM (SELECT id FROM notify_outbox WHERE campaign_id = $4 AND state = 'claimed' \
+             AND lease_until < $3 LIMIT $5{lock}) e \
+           ORDER BY id LIMIT $5) \
+         AND $4 IN (SELECT c.id FROM notify_campaigns c WHERE c.status = 'running') \
+         RETURNING id, recipient_id, person_id, channel, attempts, idem_key"
     );
     let rows = sqlx::query(&sql)
         .bind(owner)
@@ -361,19 +370,92 @@ pub(crate) enum Outcome {
     },
 }
 
-/// Records a claimed notice's outcome, only while `owner` still holds its claim. Returns false
-/// when the claim was lost (the lease expired and another worker took it).
-pub(crate) async fn record(
+/// One claimed notice's outcome to record; `fallback_verify_hash` is the verification hash of
+/// the fallback notice a hard failure queues.
+pub(crate) struct ToRecord<'a> {
+    pub(crate) notice: &'a Claimed,
+    pub(crate) outcome: &'a Outcome,
+    pub(crate) fallback_verify_hash: Option<&'a str>,
+}
+
+/// Records claimed notices' outcomes in one transaction, each only while `owner` still holds
+/// its claim. Returns, per notice, false when its claim was lost (the lease expired and another
+/// worker took it); a lost claim changes nothing, and the others are recorded all the same.
+pub(crate) async fn record_many(
     db: &Database,
-    c: &Claimed,
     campaign: CampaignId,
     owner: &str,
-    outcome: &Outcome,
-    fallback_verify_hash: Option<&str>,
+    items: &[ToRecord<'_>],
+    now: Timestamp,
+) -> Result<Vec<bool>, NotifyError> {
+    let mut tx = db.pool().begin().await?;
+    let mut kept = vec![false; items.len()];
+    // Sent notices (nearly all of them) in one statement per chunk; the rest one at a time.
+    let sent: Vec<(usize, i64, &str)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, it)| match it.outcome {
+            Outcome::Sent { message_id } => Some((i, it.notice.id, message_id.as_str())),
+            _ => None,
+        })
+        .collect();
+    for chunk in sent.chunks(200) {
+        let ids = record_sent(&mut tx, owner, chunk, now).await?;
+        for (i, id, _) in chunk {
+            kept[*i] = ids.contains(id);
+        }
+    }
+    for (i, it) in items.iter().enumerate() {
+        if !matches!(it.outcome, Outcome::Sent { .. }) {
+            kept[i] = record_in(&mut tx, campaign, owner, it, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(kept)
+}
+
+/// Marks claimed notices sent, with their message ids, in one statement; returns the ids of
+/// those whose claim `owner` still held (the others are left as they are).
+async fn record_sent(
+    tx: &mut Transaction<'_, Any>,
+    owner: &str,
+    sent: &[(usize, i64, &str)],
+    now: Timestamp,
+) -> Result<std::collections::HashSet<i64>, NotifyError> {
+    let n = sent.len();
+    // $1 now, $2 owner, then (id, message id) pairs for the CASE, then the ids.
+    let cases: String = (0..n)
+        .map(|k| format!(" WHEN ${} THEN ${}", 3 + 2 * k, 4 + 2 * k))
+        .collect();
+    let sql = format!(
+        "UPDATE notify_outbox SET state = 'sent', message_id = CASE id{cases} END, last_error = '', \
+         next_attempt_at = $1, sent_at = $1, lease_owner = NULL, lease_until = NULL, updated_at = $1 \
+         WHERE lease_owner = $2 AND state = 'claimed' AND id IN ({}) RETURNING id",
+        params(3 + 2 * n, n)
+    );
+    let mut q = sqlx::query(&sql).bind(now.0).bind(owner);
+    for (_, id, mid) in sent {
+        q = q.bind(*id).bind(*mid);
+    }
+    for (_, id, _) in sent {
+        q = q.bind(*id);
+    }
+    let mut out = std::collections::HashSet::with_capacity(n);
+    for r in q.fetch_all(&mut **tx).await? {
+        out.insert(r.try_get::<i64, _>(0)?);
+    }
+    Ok(out)
+}
+
+async fn record_in(
+    tx: &mut Transaction<'_, Any>,
+    campaign: CampaignId,
+    owner: &str,
+    it: &ToRecord<'_>,
     now: Timestamp,
 ) -> Result<bool, NotifyError> {
-    let mut tx = db.pool().begin().await?;
-    let (state, msg, err, next, sent) = match outcome {
+    let c = it.notice;
+    let (state, msg, err, next, sent) = match it.outcome {
         Outcome::Sent { message_id } => (
             NoticeState::Sent,
             Some(message_id.as_str()),
@@ -414,10 +496,9 @@ pub(crate) async fn record(
     .bind(now.0)
     .bind(c.id)
     .bind(owner)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if r.rows_affected() != 1 {
-        tx.rollback().await?;
         return Ok(false);
     }
     if let (
@@ -426,20 +507,10 @@ pub(crate) async fn record(
             ..
         },
         Some(vh),
-    ) = (outcome, fallback_verify_hash)
+    ) = (it.outcome, it.fallback_verify_hash)
     {
-        insert_notice(
-            &mut tx,
-            campaign.0,
-            c.recipient_id,
-            c.person_id,
-            *next,
-            vh,
-            now,
-        )
-        .await?;
+        insert_notice(tx, campaign.0, c.recipient_id, c.person_id, *next, vh, now).await?;
     }
-    tx.commit().await?;
     Ok(true)
 }
 
@@ -464,12 +535,34 @@ pub(crate) async fn suppress(
     Ok(())
 }
 
-pub(crate) async fn is_suppressed(db: &Database, hash: &str) -> Result<bool, NotifyError> {
-    let row = sqlx::query("SELECT 1 FROM notify_suppressions WHERE address_hash = $1")
-        .bind(hash)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row.is_some())
+/// Which of these address hashes are on the suppression list.
+pub(crate) async fn suppressed_among(
+    db: &Database,
+    hashes: &[String],
+) -> Result<std::collections::HashSet<String>, NotifyError> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in hashes.chunks(500) {
+        let sql = format!(
+            "SELECT address_hash FROM notify_suppressions WHERE address_hash IN ({})",
+            params(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for h in chunk {
+            q = q.bind(h.as_str());
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            out.insert(r.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(out)
+}
+
+/// `$first, $first+1, …` for `n` bound values.
+fn params(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A recipient's planned facts.
@@ -512,10 +605,27 @@ fn recipient_from(r: &sqlx::any::AnyRow) -> Result<RecipientRow, NotifyError> {
     })
 }
 
-pub(crate) async fn recipient(db: &Database, id: i64) -> Result<RecipientRow, NotifyError> {
-    let sql = format!("{RECIPIENT_SELECT} WHERE r.id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_one(db.pool()).await?;
-    recipient_from(&row)
+/// Recipients by id (those that exist), keyed by id.
+pub(crate) async fn recipients(
+    db: &Database,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, RecipientRow>, NotifyError> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "{RECIPIENT_SELECT} WHERE r.id IN ({})",
+            params(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(db.pool()).await? {
+            let r = recipient_from(&row)?;
+            out.insert(r.id, r);
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) async fn recipient_by_lookup(

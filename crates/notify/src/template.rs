@@ -124,37 +124,74 @@ fn body_name(channel: ChannelKind) -> &'static str {
     }
 }
 
-/// Renders a template with a context. Errors carry minijinja's description (with the line).
-pub fn render(t: &TemplateText, channel: ChannelKind, ctx: &Value) -> Result<Rendered, String> {
-    let mut e = env();
-    e.add_template_owned("subject.txt", t.subject.clone())
-        .map_err(|e| format!("subject: {e}"))?;
-    e.add_template_owned(body_name(channel), t.body.clone())
-        .map_err(|e| format!("body: {e}"))?;
-    if channel == ChannelKind::Email {
-        e.add_template_owned("alternative.txt", t.body.clone())
-            .map_err(|e| format!("body: {e}"))?;
+/// A template parsed once and rendered for many notices. Each template has an environment of its
+/// own, so one template cannot include another (or another's unescaped text variant). A parse
+/// error is kept and returned by every render.
+pub struct Compiled {
+    env: Result<Environment<'static>, String>,
+    channel: ChannelKind,
+}
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiled")
+            .field("channel", &self.channel)
+            .field("ok", &self.env.is_ok())
+            .finish()
     }
-    let render = |name: &str| -> Result<String, String> {
-        let tmpl = e.get_template(name).map_err(|e| e.to_string())?;
-        tmpl.render(ctx).map_err(|err| {
-            let mut s = err.to_string();
-            if let Some(d) = err.detail() {
-                s = format!("{s}: {d}");
+}
+
+impl Compiled {
+    /// Parses a template's subject and body for a channel.
+    pub fn new(t: &TemplateText, channel: ChannelKind) -> Compiled {
+        let compile = || -> Result<Environment<'static>, String> {
+            let mut e = env();
+            e.add_template_owned("subject.txt", t.subject.clone())
+                .map_err(|e| format!("subject: {e}"))?;
+            e.add_template_owned(body_name(channel), t.body.clone())
+                .map_err(|e| format!("body: {e}"))?;
+            if channel == ChannelKind::Email {
+                e.add_template_owned("alternative.txt", t.body.clone())
+                    .map_err(|e| format!("body: {e}"))?;
             }
-            s
+            Ok(e)
+        };
+        Compiled {
+            env: compile(),
+            channel,
+        }
+    }
+
+    /// Renders with a context. Errors carry minijinja's description (with the line).
+    pub fn render(&self, ctx: &Value) -> Result<Rendered, String> {
+        let e = self.env.as_ref().map_err(Clone::clone)?;
+        let render = |name: &str| -> Result<String, String> {
+            let tmpl = e.get_template(name).map_err(|e| e.to_string())?;
+            tmpl.render(ctx).map_err(|err| {
+                let mut s = err.to_string();
+                if let Some(d) = err.detail() {
+                    s = format!("{s}: {d}");
+                }
+                s
+            })
+        };
+        let text = if self.channel == ChannelKind::Email {
+            Some(html_to_text(&render("alternative.txt")?))
+        } else {
+            None
+        };
+        Ok(Rendered {
+            subject: render("subject.txt")?.trim().to_owned(),
+            body: render(body_name(self.channel))?,
+            text,
         })
-    };
-    let text = if channel == ChannelKind::Email {
-        Some(html_to_text(&render("alternative.txt")?))
-    } else {
-        None
-    };
-    Ok(Rendered {
-        subject: render("subject.txt")?.trim().to_owned(),
-        body: render(body_name(channel))?,
-        text,
-    })
+    }
+}
+
+/// Renders a template with a context once (parsing it each time; see [`Compiled`] to render
+/// many). Errors carry minijinja's description (with the line).
+pub fn render(t: &TemplateText, channel: ChannelKind, ctx: &Value) -> Result<Rendered, String> {
+    Compiled::new(t, channel).render(ctx)
 }
 
 /// The notice context of a sample person, for checks: every key a real notice has.

@@ -1,11 +1,14 @@
-//! The worker: claims a batch of due notices with a lease, renders each from the vault, sends it
-//! on its channel and records the outcome — only while it still holds the claim. A killed
-//! worker's claims expire and are claimed again, so nobody is missed; at most the notices in
-//! flight at the kill are sent twice (each carries its idempotency key, which a channel may use
-//! to drop the repeat). Soft failures retry with exponential backoff up to `max_attempts`; hard
-//! failures (and exhausted retries) put the address on the suppression list and queue the next
-//! channel of the order. Past the error-rate threshold the worker pauses the campaign and says
-//! why. The campaign finishes only when no notice is open, checked atomically with the update.
+//! The worker: claims a batch of due notices with a lease, reads what the batch needs at once
+//! (recipients, the vault in one read with one access-log entry, the suppression list), renders
+//! each notice with templates parsed once per run, sends it on its channel and records the
+//! outcome through a group commit ([`crate::recorder`]) — only while it still holds the claim. A
+//! killed worker's claims expire and are claimed again, so nobody is missed; at most the notices
+//! in flight at the kill (claimed, not yet recorded) are sent twice (each carries its idempotency
+//! key, which a channel may use to drop the repeat). Soft failures retry with exponential backoff
+//! up to `max_attempts`; hard failures (and exhausted retries) put the address on the suppression
+//! list and queue the next channel of the order. Past the error-rate threshold the worker pauses
+//! the campaign and says why. The campaign finishes only when no notice is open, checked
+//! atomically with the update.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -15,13 +18,16 @@ use custodian_auth::Principal;
 use custodian_vault::{RequestContext, VaultError};
 use tokio::sync::{Mutex, Semaphore};
 
+use custodian_vault::{MAX_BATCH_READ, PersonRef, ReadRequest};
+
 use crate::channel::{Channels, SendResult};
 use crate::codes;
 use crate::error::NotifyError;
 use crate::model::{Campaign, CampaignStatus, ChannelKind};
-use crate::service::Notify;
-use crate::store::{self, Claimed, Outcome};
-use crate::template::{TemplateKey, TemplateText};
+use crate::recorder::Recorder;
+use crate::service::{CONTACT_FIELDS, Contact, Notify, PersonData, pick};
+use crate::store::{self, Claimed, Outcome, RecipientRow};
+use crate::template::{Compiled, Rendered, TemplateKey};
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -99,8 +105,9 @@ struct Shared {
     ctx: RequestContext,
     channels: Arc<Channels>,
     campaign: Campaign,
-    templates: BTreeMap<TemplateKey, TemplateText>,
-    owner: String,
+    /// The campaign's templates, each parsed once for the run.
+    templates: BTreeMap<TemplateKey, Compiled>,
+    recorder: Recorder,
     pacers: BTreeMap<ChannelKind, Mutex<Instant>>,
     sems: BTreeMap<ChannelKind, Semaphore>,
     window: std::sync::Mutex<(VecDeque<bool>, String)>,
@@ -153,7 +160,16 @@ impl Worker {
     }
 
     async fn send_all(&self, c: Campaign) -> Result<WorkerOutcome, NotifyError> {
-        let templates = self.notify.load_templates(&c).await?;
+        let templates = self
+            .notify
+            .load_templates(&c)
+            .await?
+            .into_iter()
+            .map(|(k, t)| {
+                let compiled = Compiled::new(&t, k.channel);
+                (k, compiled)
+            })
+            .collect();
         let s = &c.settings;
         let mut pacers = BTreeMap::new();
         let mut sems = BTreeMap::new();
@@ -164,16 +180,18 @@ impl Worker {
                 ChannelKind::Sms => 8,
                 ChannelKind::Letter => 1,
             };
-            sems.insert(
-                ch,
-                Semaphore::new(
-                    s.concurrency
-                        .get(ch.as_str())
-                        .copied()
-                        .unwrap_or(default)
-                        .max(1),
-                ),
-            );
+            let mut permits = s
+                .concurrency
+                .get(ch.as_str())
+                .copied()
+                .unwrap_or(default)
+                .max(1);
+            // More e-mails at once than pooled SMTP connections would open and close a
+            // connection for every send beyond the pool.
+            if let (ChannelKind::Email, Some(e)) = (ch, &self.channels.email) {
+                permits = permits.min(e.connections());
+            }
+            sems.insert(ch, Semaphore::new(permits));
         }
         let shared = Arc::new(Shared {
             notify: self.notify.clone(),
@@ -182,32 +200,54 @@ impl Worker {
             channels: self.channels.clone(),
             campaign: c.clone(),
             templates,
-            owner: self.cfg.owner.clone(),
+            recorder: Recorder::start(self.notify.clone(), c.id, self.cfg.owner.clone()),
             pacers,
             sems,
             window: std::sync::Mutex::new((VecDeque::new(), String::new())),
             stats: self.stats.clone(),
         });
         let db = self.notify.db();
+        // Two batches overlap: while one is being sent, the next is claimed and prepared, and it
+        // starts sending before the first has finished (the channels' semaphores bound what is
+        // in flight). Every way out waits for the batches in flight to finish and be recorded.
+        let mut running: Option<Batch> = None;
         loop {
             let now = self.notify.now();
             let cur = store::campaign(db, c.id).await?;
-            match cur.status {
-                CampaignStatus::Running => {}
-                CampaignStatus::Finished => return Ok(WorkerOutcome::Finished),
-                CampaignStatus::Paused => return Ok(WorkerOutcome::Paused(cur.reason)),
-                CampaignStatus::Cancelled => return Ok(WorkerOutcome::Cancelled),
-                CampaignStatus::Draft => {
-                    return Err(NotifyError::invalid(format!(
+            if cur.status != CampaignStatus::Running {
+                if let Some(out) = self.drain(&shared, running.take()).await? {
+                    return Ok(out);
+                }
+                return match cur.status {
+                    CampaignStatus::Finished | CampaignStatus::Running => {
+                        Ok(WorkerOutcome::Finished)
+                    }
+                    CampaignStatus::Paused => Ok(WorkerOutcome::Paused(cur.reason)),
+                    CampaignStatus::Cancelled => Ok(WorkerOutcome::Cancelled),
+                    CampaignStatus::Draft => Err(NotifyError::invalid(format!(
                         "campaign {} has not been started",
                         c.name
-                    )));
-                }
+                    ))),
+                };
             }
             let (size, lease_secs) = lease_fit(self.cfg.batch, &c);
             let lease = now.plus_seconds(lease_secs);
-            let batch = store::claim(db, c.id, &self.cfg.owner, now, lease, size).await?;
+            let claimed = store::claim(db, c.id, &self.cfg.owner, now, lease, size).await;
+            let batch = match claimed {
+                Ok(b) => b,
+                Err(e) => {
+                    self.drain(&shared, running.take()).await?;
+                    return Err(e);
+                }
+            };
             if batch.is_empty() {
+                if running.is_some() {
+                    // What is in flight may yet fail softly or queue a fallback.
+                    if let Some(out) = self.drain(&shared, running.take()).await? {
+                        return Ok(out);
+                    }
+                    continue;
+                }
                 if store::try_finish(db, c.id, now).await? {
                     return Ok(WorkerOutcome::Finished);
                 }
@@ -221,44 +261,83 @@ impl Worker {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let mut set = tokio::task::JoinSet::new();
-            for n in batch {
-                let sh = shared.clone();
-                set.spawn(async move { process(&sh, n).await });
-            }
-            let mut refused = None;
-            while let Some(r) = set.join_next().await {
-                match r {
-                    Ok(Ok(())) => {}
-                    // This worker's principal may not address notices: stop; its claims expire
-                    // and a worker that may takes them.
-                    Ok(Err(
-                        e @ (NotifyError::Auth(_)
-                        | NotifyError::Vault(VaultError::Auth(_) | VaultError::Policy(_))),
-                    )) => refused = Some(e),
-                    Ok(Err(e)) => tracing::warn!(error = %e, "recording a notice failed"),
-                    Err(e) => tracing::warn!(error = %e, "a send task failed"),
+            // Everything a batch needs from the database is read at once (recipients, the vault
+            // with one access-log entry, the suppression list); then each notice is sent on its
+            // own and its outcome recorded through the group commit.
+            let jobs = match prepare(&shared, batch).await {
+                Ok(j) => j,
+                Err(e) => {
+                    self.drain(&shared, running.take()).await?;
+                    return Err(e);
                 }
+            };
+            let mut set = tokio::task::JoinSet::new();
+            for job in jobs {
+                let sh = shared.clone();
+                set.spawn(async move { process(&sh, job).await });
             }
-            if let Some(e) = refused {
-                return Err(e);
-            }
-            if let Some(reason) = error_rate_exceeded(&shared) {
-                store::set_status(
-                    db,
-                    c.id,
-                    &[CampaignStatus::Running],
-                    CampaignStatus::Paused,
-                    &reason,
-                    self.notify.now(),
-                )
-                .await?;
-                tracing::warn!(campaign = %c.name, %reason, "campaign paused");
-                return Ok(WorkerOutcome::Paused(reason));
+            let previous = running.replace(set);
+            match self.drain(&shared, previous).await {
+                Ok(None) => {}
+                Ok(Some(out)) => {
+                    self.drain(&shared, running.take()).await?;
+                    return Ok(out);
+                }
+                Err(e) => {
+                    let _ = self.drain(&shared, running.take()).await;
+                    return Err(e);
+                }
             }
         }
     }
+
+    /// Waits for a batch's sends to finish and be recorded. Returns an error when this worker's
+    /// principal may not address notices (it stops; its claims expire and a worker that may
+    /// takes them), and `Paused` when the error rate crossed the campaign's threshold (the
+    /// campaign is paused, with the reason).
+    async fn drain(
+        &self,
+        sh: &Shared,
+        batch: Option<Batch>,
+    ) -> Result<Option<WorkerOutcome>, NotifyError> {
+        let Some(mut set) = batch else {
+            return Ok(None);
+        };
+        let mut refused = None;
+        while let Some(r) = set.join_next().await {
+            match r {
+                Ok(Ok(())) => {}
+                Ok(Err(
+                    e @ (NotifyError::Auth(_)
+                    | NotifyError::Vault(VaultError::Auth(_) | VaultError::Policy(_))),
+                )) => refused = Some(e),
+                Ok(Err(e)) => tracing::warn!(error = %e, "recording a notice failed"),
+                Err(e) => tracing::warn!(error = %e, "a send task failed"),
+            }
+        }
+        if let Some(e) = refused {
+            return Err(e);
+        }
+        let c = &sh.campaign;
+        if let Some(reason) = error_rate_exceeded(sh) {
+            store::set_status(
+                self.notify.db(),
+                c.id,
+                &[CampaignStatus::Running],
+                CampaignStatus::Paused,
+                &reason,
+                self.notify.now(),
+            )
+            .await?;
+            tracing::warn!(campaign = %c.name, %reason, "campaign paused");
+            return Ok(Some(WorkerOutcome::Paused(reason)));
+        }
+        Ok(None)
+    }
 }
+
+/// The send tasks of one claimed batch.
+type Batch = tokio::task::JoinSet<Result<(), NotifyError>>;
 
 fn error_rate_exceeded(sh: &Shared) -> Option<String> {
     let s = &sh.campaign.settings;
@@ -331,145 +410,306 @@ fn address_hash(ch: ChannelKind, addr: &str) -> String {
     ))
 }
 
-async fn process(sh: &Shared, n: Claimed) -> Result<(), NotifyError> {
+/// A claimed notice, made ready to send or already decided.
+struct Job {
+    n: Claimed,
+    step: Step,
+}
+
+enum Step {
+    /// Rendered, with its address checked against the suppression list.
+    Send {
+        addr: String,
+        rendered: Rendered,
+        contact: Contact,
+    },
+    /// Nothing to send: the outcome is known.
+    Decided(Outcome),
+}
+
+fn hard(c: &Campaign, ch: ChannelKind, error: String, suppressed: bool) -> Outcome {
+    Outcome::Hard {
+        error,
+        fallback: fallback_after(c, ch),
+        suppressed,
+    }
+}
+
+/// A notice's person as the vault read found them.
+enum Fetched {
+    Person(PersonData),
+    /// Shredded or removed since the campaign was planned.
+    Gone,
+    /// A failure worth retrying.
+    Soft(String),
+}
+
+/// Reads what a claimed batch needs, a few queries for the lot: the recipients, their contact
+/// fields from the vault (one read of the batch, one access-log entry naming each person, with
+/// the campaign in the purpose) and which addresses are suppressed; renders each notice. Returns
+/// an error only when this worker's principal may not address notices (the worker stops; its
+/// claims expire and a worker that may takes them).
+async fn prepare(sh: &Shared, batch: Vec<Claimed>) -> Result<Vec<Job>, NotifyError> {
     let c = &sh.campaign;
     let db = sh.notify.db();
-    let _permit = match sh.sems.get(&n.channel) {
-        Some(s) => Some(
-            s.acquire()
-                .await
-                .map_err(|e| NotifyError::invalid(e.to_string()))?,
-        ),
-        None => None,
-    };
-    let purpose = format!("breach notification campaign {}: send a notice", c.name);
-    let hard = |error: String, suppressed: bool| Outcome::Hard {
+    let soft = |sh: &Shared, n: &Claimed, error: String| Outcome::Soft {
         error,
-        fallback: fallback_after(c, n.channel),
-        suppressed,
+        retry_at: retry_at(sh, n),
     };
-    let outcome = match store::recipient(db, n.recipient_id).await {
-        Err(e) => Outcome::Soft {
-            error: e.to_string(),
-            retry_at: retry_at(sh, &n),
-        },
-        Ok(r) => match sh
-            .notify
-            .render_notice(
-                &sh.principal,
-                &sh.ctx,
-                c,
-                &r,
-                n.channel,
-                &n.idem_key,
-                &sh.templates,
-                &purpose,
-                false,
-            )
-            .await
-        {
-            Err(NotifyError::Vault(VaultError::NotFound | VaultError::Shredded)) => Outcome::Hard {
+    let ids: Vec<i64> = batch.iter().map(|n| n.recipient_id).collect();
+    let recipients = match store::recipients(db, &ids).await {
+        Ok(r) => r,
+        Err(e) => {
+            let e = e.to_string();
+            return Ok(batch
+                .into_iter()
+                .map(|n| Job {
+                    step: Step::Decided(soft(sh, &n, e.clone())),
+                    n,
+                })
+                .collect());
+        }
+    };
+    // The vault read, in chunks the vault takes; `people[i]` answers `batch[i]`.
+    let purpose = format!("breach notification campaign {}: send a notice", c.name);
+    let req = ReadRequest {
+        reveal: CONTACT_FIELDS.to_vec(),
+        purpose: Some(purpose),
+    };
+    let reader = sh.notify.inner.vault.reader(&sh.principal, &sh.ctx)?;
+    let mut people: Vec<Fetched> = Vec::with_capacity(batch.len());
+    for chunk in batch.chunks(MAX_BATCH_READ) {
+        let mut who = Vec::with_capacity(chunk.len());
+        let mut at = Vec::with_capacity(chunk.len());
+        for n in chunk {
+            match recipients.get(&n.recipient_id) {
+                Some(r) => {
+                    at.push(Some(who.len()));
+                    who.push(PersonRef::parse(&r.public_id));
+                }
+                None => at.push(None),
+            }
+        }
+        let mut views: Vec<Option<Fetched>> = match reader.get_many(&who, &req).await {
+            Ok(vs) => vs
+                .into_iter()
+                .map(|v| {
+                    Some(match v {
+                        Ok(view) => Fetched::Person(PersonData::from_view(view, &CONTACT_FIELDS)),
+                        Err(VaultError::NotFound | VaultError::Shredded) => Fetched::Gone,
+                        Err(e) => Fetched::Soft(format!("vault: {e}")),
+                    })
+                })
+                .collect(),
+            Err(e @ (VaultError::Auth(_) | VaultError::Policy(_))) => return Err(e.into()),
+            Err(e) => (0..who.len())
+                .map(|_| Some(Fetched::Soft(format!("vault: {e}"))))
+                .collect(),
+        };
+        for i in at {
+            people.push(
+                i.and_then(|i| views.get_mut(i)?.take())
+                    .unwrap_or_else(|| Fetched::Soft("the notice's recipient is missing".into())),
+            );
+        }
+    }
+    // Render each notice; collect the addresses to check against the suppression list.
+    let mut jobs = Vec::with_capacity(batch.len());
+    for (n, person) in batch.into_iter().zip(people) {
+        let step = match person {
+            Fetched::Soft(e) => Step::Decided(soft(sh, &n, e)),
+            Fetched::Gone => Step::Decided(Outcome::Hard {
                 error: "the person is no longer in the vault".into(),
                 fallback: None,
                 suppressed: false,
-            },
-            // A role that sees contact fields masked can never send: stop the campaign's worker
-            // rather than burn every notice's attempts.
-            Err(
-                e @ (NotifyError::Auth(_)
-                | NotifyError::Vault(VaultError::Auth(_) | VaultError::Policy(_))),
-            ) => return Err(e),
-            Err(e @ NotifyError::Template { .. }) => Outcome::Hard {
+            }),
+            Fetched::Person(d) => {
+                // A role that sees contact fields masked can never send: stop the campaign's
+                // worker rather than burn every notice's attempts.
+                d.require_revealed(&sh.principal)?;
+                match recipients.get(&n.recipient_id) {
+                    Some(r) => compose(sh, &n, r, &d),
+                    None => Step::Decided(soft(sh, &n, "the recipient is missing".into())),
+                }
+            }
+        };
+        jobs.push(Job { n, step });
+    }
+    let hashes: Vec<String> = jobs
+        .iter()
+        .filter_map(|j| match &j.step {
+            Step::Send { addr, .. } => Some(address_hash(j.n.channel, addr)),
+            Step::Decided(_) => None,
+        })
+        .collect();
+    let suppressed = match store::suppressed_among(db, &hashes).await {
+        Ok(s) => Ok(s),
+        Err(e) => Err(e.to_string()),
+    };
+    for j in &mut jobs {
+        let Step::Send { addr, .. } = &j.step else {
+            continue;
+        };
+        let decided = match &suppressed {
+            Ok(s) if s.contains(&address_hash(j.n.channel, addr)) => hard(
+                c,
+                j.n.channel,
+                "the address is on the suppression list".into(),
+                true,
+            ),
+            Ok(_) => continue,
+            Err(e) => soft(sh, &j.n, e.clone()),
+        };
+        j.step = Step::Decided(decided);
+    }
+    Ok(jobs)
+}
+
+/// One notice rendered from its person's data, or why it cannot be sent.
+fn compose(sh: &Shared, n: &Claimed, r: &RecipientRow, d: &PersonData) -> Step {
+    let c = &sh.campaign;
+    let Some((k, t)) = pick(
+        &sh.templates,
+        &r.cohort,
+        &r.account_kind,
+        n.channel,
+        &r.language,
+    ) else {
+        return Step::Decided(Outcome::Hard {
+            error: format!(
+                "no template for cohort {}, channel {}, language {}",
+                r.cohort, n.channel, r.language
+            ),
+            fallback: None,
+            suppressed: false,
+        });
+    };
+    let (rendered, contact) = match sh.notify.compose(c, r, n.channel, &n.idem_key, d, k, t) {
+        Ok(x) => x,
+        Err(e @ NotifyError::Template { .. }) => {
+            return Step::Decided(Outcome::Hard {
                 error: e.to_string(),
                 fallback: None,
                 suppressed: false,
-            },
-            Err(e) => Outcome::Soft {
+            });
+        }
+        Err(e) => {
+            return Step::Decided(Outcome::Soft {
                 error: e.to_string(),
-                retry_at: retry_at(sh, &n),
-            },
-            Ok((_k, rendered, contact)) => {
-                if let Some(found) = crate::template::find_ssn_like(&format!(
-                    "{}\n{}",
-                    rendered.subject, rendered.body
-                )) {
-                    let _ = found;
-                    Outcome::Hard {
-                        error: "the rendered notice contains an SSN-shaped number; not sent".into(),
-                        fallback: None,
-                        suppressed: false,
-                    }
-                } else {
-                    let addr = match n.channel {
-                        ChannelKind::Email => contact.email.clone(),
-                        ChannelKind::Sms => contact.phone.clone(),
-                        ChannelKind::Letter => contact.address.as_ref().map(|a| a.join("\n")),
-                    };
-                    match addr {
-                        None => hard(format!("no {} contact", n.channel), false),
-                        Some(a)
-                            if store::is_suppressed(db, &address_hash(n.channel, &a)).await? =>
-                        {
-                            hard("the address is on the suppression list".into(), true)
-                        }
-                        Some(a) => {
-                            pace(sh, n.channel).await;
-                            let res = match n.channel {
-                                ChannelKind::Email => match &sh.channels.email {
-                                    Some(e) => e.send(&a, &n.idem_key, &rendered).await,
-                                    None => SendResult::Soft(
-                                        "e-mail is not configured on this worker".into(),
-                                    ),
-                                },
-                                ChannelKind::Sms => match &sh.channels.sms {
-                                    Some(s) => s.send(&a, &n.idem_key, &rendered).await,
-                                    None => SendResult::Soft(
-                                        "SMS is not configured on this worker".into(),
-                                    ),
-                                },
-                                ChannelKind::Letter => match &sh.channels.letters {
-                                    Some(l) => l.send(&c.name, &contact, &n.idem_key, &rendered),
-                                    None => SendResult::Soft(
-                                        "letters are not configured on this worker".into(),
-                                    ),
-                                },
-                            };
-                            match res {
-                                SendResult::Sent(id) => Outcome::Sent { message_id: id },
-                                SendResult::Soft(e) if n.attempts < c.settings.max_attempts => {
-                                    Outcome::Soft {
-                                        error: e,
-                                        retry_at: retry_at(sh, &n),
-                                    }
-                                }
-                                SendResult::Soft(e) => {
-                                    store::suppress(
-                                        db,
-                                        &address_hash(n.channel, &a),
-                                        n.channel,
-                                        "retries exhausted",
-                                        sh.notify.now(),
-                                    )
-                                    .await?;
-                                    hard(format!("{e} (after {} attempts)", n.attempts), false)
-                                }
-                                SendResult::Hard(e) => {
-                                    store::suppress(
-                                        db,
-                                        &address_hash(n.channel, &a),
-                                        n.channel,
-                                        &e,
-                                        sh.notify.now(),
-                                    )
-                                    .await?;
-                                    hard(e, false)
-                                }
-                            }
-                        }
-                    }
+                retry_at: retry_at(sh, n),
+            });
+        }
+    };
+    if crate::template::find_ssn_like(&format!("{}\n{}", rendered.subject, rendered.body)).is_some()
+    {
+        return Step::Decided(Outcome::Hard {
+            error: "the rendered notice contains an SSN-shaped number; not sent".into(),
+            fallback: None,
+            suppressed: false,
+        });
+    }
+    let addr = match n.channel {
+        ChannelKind::Email => contact.email.clone(),
+        ChannelKind::Sms => contact.phone.clone(),
+        ChannelKind::Letter => contact.address.as_ref().map(|a| a.join("\n")),
+    };
+    match addr {
+        None => Step::Decided(hard(
+            c,
+            n.channel,
+            format!("no {} contact", n.channel),
+            false,
+        )),
+        Some(addr) => Step::Send {
+            addr,
+            rendered,
+            contact,
+        },
+    }
+}
+
+/// Sends a prepared notice on its channel (within the channel's concurrency and pace) and
+/// records the outcome.
+async fn process(sh: &Shared, job: Job) -> Result<(), NotifyError> {
+    let c = &sh.campaign;
+    let db = sh.notify.db();
+    let Job { n, step } = job;
+    let outcome = match step {
+        Step::Decided(o) => o,
+        Step::Send {
+            addr: a,
+            rendered,
+            contact,
+        } => {
+            let _permit = match sh.sems.get(&n.channel) {
+                Some(s) => Some(
+                    s.acquire()
+                        .await
+                        .map_err(|e| NotifyError::invalid(e.to_string()))?,
+                ),
+                None => None,
+            };
+            pace(sh, n.channel).await;
+            let res = match n.channel {
+                ChannelKind::Email => match &sh.channels.email {
+                    Some(e) => e.send(&a, &n.idem_key, &rendered).await,
+                    None => SendResult::Soft("e-mail is not configured on this worker".into()),
+                },
+                ChannelKind::Sms => match &sh.channels.sms {
+                    Some(s) => s.send(&a, &n.idem_key, &rendered).await,
+                    None => SendResult::Soft("SMS is not configured on this worker".into()),
+                },
+                // Letters are files written and fsync'd: off the async threads, so e-mails
+                // keep going while a letter is written.
+                ChannelKind::Letter if sh.channels.letters.is_some() => {
+                    let channels = sh.channels.clone();
+                    let (campaign, idem) = (c.name.clone(), n.idem_key.clone());
+                    tokio::task::spawn_blocking(move || match &channels.letters {
+                        Some(l) => l.send(&campaign, &contact, &idem, &rendered),
+                        None => SendResult::Soft("letters are not configured".into()),
+                    })
+                    .await
+                    .unwrap_or_else(|e| SendResult::Soft(format!("writing the letter failed: {e}")))
+                }
+                ChannelKind::Letter => {
+                    SendResult::Soft("letters are not configured on this worker".into())
+                }
+            };
+            match res {
+                SendResult::Sent(id) => Outcome::Sent { message_id: id },
+                SendResult::Soft(e) if n.attempts < c.settings.max_attempts => Outcome::Soft {
+                    error: e,
+                    retry_at: retry_at(sh, &n),
+                },
+                SendResult::Soft(e) => {
+                    store::suppress(
+                        db,
+                        &address_hash(n.channel, &a),
+                        n.channel,
+                        "retries exhausted",
+                        sh.notify.now(),
+                    )
+                    .await?;
+                    hard(
+                        c,
+                        n.channel,
+                        format!("{e} (after {} attempts)", n.attempts),
+                        false,
+                    )
+                }
+                SendResult::Hard(e) => {
+                    store::suppress(
+                        db,
+                        &address_hash(n.channel, &a),
+                        n.channel,
+                        &e,
+                        sh.notify.now(),
+                    )
+                    .await?;
+                    hard(c, n.channel, e, false)
                 }
             }
-        },
+        }
     };
     let (ok, err) = match &outcome {
         Outcome::Sent { .. } => (true, String::new()),
@@ -491,16 +731,9 @@ async fn process(sh: &Shared, n: Claimed) -> Result<(), NotifyError> {
         )),
         _ => None,
     };
-    let kept = store::record(
-        db,
-        &n,
-        c.id,
-        &sh.owner,
-        &outcome,
-        fb_hash.as_deref(),
-        sh.notify.now(),
-    )
-    .await?;
+    let sent = matches!(outcome, Outcome::Sent { .. });
+    let is_soft = matches!(outcome, Outcome::Soft { .. });
+    let kept = sh.recorder.record(n, outcome, fb_hash).await?;
     let mut st = sh
         .stats
         .lock()
@@ -508,10 +741,12 @@ async fn process(sh: &Shared, n: Claimed) -> Result<(), NotifyError> {
     if !kept {
         st.lost += 1;
     }
-    match outcome {
-        Outcome::Sent { .. } => st.sent += 1,
-        Outcome::Soft { .. } => st.soft += 1,
-        Outcome::Hard { .. } => st.hard += 1,
+    if sent {
+        st.sent += 1;
+    } else if is_soft {
+        st.soft += 1;
+    } else {
+        st.hard += 1;
     }
     Ok(())
 }

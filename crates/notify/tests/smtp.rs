@@ -175,6 +175,42 @@ async fn every_affected_person_gets_exactly_one_notice(t: &TestDb) {
     assert_eq!(st.by_channel["email"]["fallen_back"], bounced);
     assert_eq!(st.by_channel["letter"]["sent"], bounced + no_email);
 
+    // Every person whose notice was sent (by e-mail or by letter) was read for it, and the
+    // access log says so: entries of the worker's principal with the campaign in the purpose
+    // name each of them, with the contact fields revealed.
+    let sends = custodian_vault::audit::reads_by_principal(
+        &t.db,
+        &p.name,
+        custodian_db::Timestamp(0),
+        custodian_db::Timestamp(i64::MAX),
+        &[custodian_vault::audit::Action::Reveal],
+    )
+    .await
+    .unwrap();
+    let sends: Vec<_> = sends
+        .iter()
+        .filter(|e| e.purpose == format!("breach notification campaign {name}: send a notice"))
+        .collect();
+    let logged: BTreeSet<i64> = sends.iter().flat_map(|e| e.persons.clone()).collect();
+    let planned: BTreeSet<i64> = {
+        use custodian_db::sqlx::{self, Row};
+        sqlx::query("SELECT person_id FROM notify_recipients")
+            .fetch_all(t.db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<i64, _>(0).unwrap())
+            .collect()
+    };
+    assert_eq!(planned.len(), ps.len());
+    assert_eq!(logged, planned, "people read to send but not in the log");
+    assert!(
+        sends.iter().all(
+            |e| e.fields.iter().any(|f| f == "email") && e.fields.iter().any(|f| f == "street")
+        ),
+        "the contact fields read are in the entries"
+    );
+
     // "Was I affected?": a known code and an unknown one answer in the same shape.
     let key = custodian_notify::codes::CodeKey::new([9; 32]);
     let letters: String = std::fs::read_dir(dir.path())

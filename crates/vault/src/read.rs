@@ -149,8 +149,9 @@ impl Reader<'_> {
         let mut out = Vec::with_capacity(who.len());
         let mut touched: Vec<&'static str> = Vec::new();
         let mut ids = Vec::new();
-        for w in who {
-            let Some(p) = store::load_one(cap.db(), &person_key(w)).await? else {
+        let keys: Vec<PersonKey<'_>> = who.iter().map(person_key).collect();
+        for p in store::load_many(cap.db(), &keys).await? {
+            let Some(p) = p else {
                 out.push(Err(VaultError::NotFound));
                 continue;
             };

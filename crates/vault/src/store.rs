@@ -332,6 +332,67 @@ pub(crate) async fn load_by_ids(db: &Database, ids: &[i64]) -> Result<Vec<Stored
     Ok(out)
 }
 
+/// Loads people by external or public id, a few queries for the lot: one answer per key, in
+/// the keys' order (`None` for an unknown one).
+pub(crate) async fn load_many(
+    db: &Database,
+    keys: &[PersonKey<'_>],
+) -> Result<Vec<Option<StoredPerson>>, DbError> {
+    let mut by_public: HashMap<[u8; 16], StoredPerson> = HashMap::new();
+    let mut by_external: HashMap<String, StoredPerson> = HashMap::new();
+    let publics: Vec<&[u8; 16]> = keys
+        .iter()
+        .filter_map(|k| match k {
+            PersonKey::Public(p) => Some(*p),
+            PersonKey::External(_) => None,
+        })
+        .collect();
+    let externals: Vec<&str> = keys
+        .iter()
+        .filter_map(|k| match k {
+            PersonKey::External(e) => Some(*e),
+            PersonKey::Public(_) => None,
+        })
+        .collect();
+    for chunk in publics.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {PERSON_COLS} FROM vault_people WHERE public_id IN ({})",
+            placeholders.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q.bind(p.to_vec());
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            let p = StoredPerson::from_row(&r)?;
+            by_public.insert(p.public_id, p);
+        }
+    }
+    for chunk in externals.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {PERSON_COLS} FROM vault_people WHERE external_id IN ({})",
+            placeholders.join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = q.bind(*e);
+        }
+        for r in q.fetch_all(db.pool()).await? {
+            let p = StoredPerson::from_row(&r)?;
+            by_external.insert(p.external_id.clone(), p);
+        }
+    }
+    Ok(keys
+        .iter()
+        .map(|k| match k {
+            PersonKey::Public(p) => by_public.get(*p).cloned(),
+            PersonKey::External(e) => by_external.get(*e).cloned(),
+        })
+        .collect())
+}
+
 /// Loads one person by external id or public id.
 pub(crate) async fn load_one(
     db: &Database,
