@@ -11,6 +11,8 @@
 # by the send's wall time. The server's ceiling is measured in the same run with Postfix's
 # smtp-source (C sessions reusing their connections, a message of a notice's size) against the
 # same server process, right after each send.
+# BENCH_SERVER=aiosmtpd runs the same against Python's aiosmtpd (the SMTP server the tests
+# deliver to; scripts/bench/notify_aiosmtpd.py counts and discards) instead of smtp-sink.
 # Env: BENCH_BIN (a built binary; else cargo build --release), BENCH_CONNS (--connections
 # values, the first being the CLI default; default "8 2 4 16 32"), BENCH_BATCH (--batch, 64),
 # BENCH_SKIP_SEND=1 (planning only), BENCH_DIR, BENCH_PG, BENCH_SMTP_PORT, BENCH_KEEP.
@@ -22,6 +24,7 @@ WORK=${BENCH_DIR:-/tmp/bench-notify-$N-$BACKEND}
 CONNS=${BENCH_CONNS:-"8 2 4 16 32"}
 BATCH=${BENCH_BATCH:-64}
 PORT=${BENCH_SMTP_PORT:-2526}
+SERVER=${BENCH_SERVER:-smtp-sink}
 DB=bench_notify
 if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; else
   (cd "$ROOT" && cargo build --release -p custodian); BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/custodian; fi
@@ -95,11 +98,17 @@ head = ("From: Notices <notices@example.com>\nTo: person@example.net\nSubject: %
 open(sys.argv[2], "w").write(head + body)
 EOF
   MSG_BYTES=$(wc -c < "$WORK/message.txt")
-  smtp-sink -u nobody -c "127.0.0.1:$PORT" 1024 > "$WORK/sink.counter" 2>&1 &
+  if [ "$SERVER" = aiosmtpd ]; then
+    PY=${CUSTODIAN_TEST_PYTHON:-${CUSTODIAN_TEST_VENV:-$HOME/.cache/custodian/test-venv}/bin/python}
+    "$PY" -c 'import aiosmtpd' 2> /dev/null || bash "$ROOT/scripts/test-services/aiosmtpd.sh" >&2
+    "$PY" "$ROOT/scripts/bench/notify_aiosmtpd.py" "$PORT" > "$WORK/sink.counter" 2>&1 &
+  else
+    smtp-sink -u nobody -c "127.0.0.1:$PORT" 1024 > "$WORK/sink.counter" 2>&1 &
+  fi
   SINK=$!
   trap 'kill $SINK 2>/dev/null || true' EXIT
   sleep 0.5
-  count() { tail -c 200 "$WORK/sink.counter" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2 || echo 0; }
+  count() { sleep 0.3; tail -c 200 "$WORK/sink.counter" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2 || echo 0; }
   # Snapshot of the started campaign; every send runs on a fresh copy of it.
   cp -a "$WORK/data" "$WORK/data.snap"
   for C in $CONNS; do
@@ -133,7 +142,7 @@ EOF
 fi
 
 awk -v n="$N" -v be="$BACKEND" -v la="$(cut -d' ' -f1-3 /proc/loadavg)" -v bytes="${MSG_BYTES:-0}" \
-    -v def="$(echo "$CONNS" | awk '{print $1}')" -v batch="$BATCH" '
+    -v def="$(echo "$CONNS" | awk '{print $1}')" -v batch="$BATCH" -v server="$SERVER" '
   FNR == NR { w[$1] = $2; r[$1] = $3; next }
   { c[++k] = $1; e[k] = $2; l[k] = $3; sw[k] = $4; rate[k] = $2 / $4; ceil[k] = $5 / $6
     if (ceil[k] > cmax) cmax = ceil[k]; if (rate[k] > best) { best = rate[k]; bi = k } }
@@ -147,7 +156,7 @@ awk -v n="$N" -v be="$BACKEND" -v la="$(cut -d' ' -f1-3 /proc/loadavg)" -v bytes
     for (i = 1; i <= 3; i++) { printf "%-28s %10.2f %10.0f\n", s[i], w[s[i]], r[s[i]] / 1024; t += w[s[i]]; if (r[s[i]] > m) m = r[s[i]] }
     printf "%-28s %10.2f %10.0f\n", "planning total", t, m / 1024
     if (k == 0) exit
-    printf "\ndelivery to smtp-sink on loopback (--batch %d, notice %d bytes)\n", batch, bytes
+    printf "\ndelivery to %s on loopback (--batch %d, notice %d bytes)\n", server, batch, bytes
     printf "%-14s %9s %8s %8s %10s %10s %10s %7s %9s\n", "--connections", "e-mails", "letters", "wall s", "e-mails/s", "peak MiB", "ceiling/s", "ratio", "vs max"
     for (i = 1; i <= k; i++)
       printf "%-14s %9d %8d %8.2f %10.0f %10.0f %10.0f %7.2f %9.2f\n", c[i] (c[i] == def ? " (default)" : ""), e[i], l[i], sw[i], rate[i], r["send_c" c[i]] / 1024, ceil[i], rate[i] / ceil[i], rate[i] / cmax

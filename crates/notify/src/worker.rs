@@ -209,7 +209,11 @@ impl Worker {
         let db = self.notify.db();
         // Two batches overlap: while one is being sent, the next is claimed and prepared, and it
         // starts sending before the first has finished (the channels' semaphores bound what is
-        // in flight). Every way out waits for the batches in flight to finish and be recorded.
+        // in flight), so a worker holds at most two batches. Not when the campaign is paced: a
+        // paced batch fills half its lease (see `lease_fit`), and a second one claimed meanwhile
+        // would wait for the first and could outlive its own lease. Every way out waits for the
+        // batches in flight to finish and be recorded.
+        let overlap = slowest_rate(&c).is_none();
         let mut running: Option<Batch> = None;
         loop {
             let now = self.notify.now();
@@ -277,6 +281,7 @@ impl Worker {
                 set.spawn(async move { process(&sh, job).await });
             }
             let previous = running.replace(set);
+            let previous = if overlap { previous } else { running.take() };
             match self.drain(&shared, previous).await {
                 Ok(None) => {}
                 Ok(Some(out)) => {
@@ -758,19 +763,24 @@ async fn process(sh: &Shared, job: Job) -> Result<(), NotifyError> {
 /// the batch's sending time instead.
 fn lease_fit(batch: i64, c: &Campaign) -> (i64, i64) {
     let lease = c.settings.lease_secs.max(1);
+    let Some(slowest) = slowest_rate(c) else {
+        return (batch.max(1), lease);
+    };
+    // Float-to-integer casts saturate, so huge rates and leases stay in range.
+    let size = batch.min((slowest * lease as f64 / 2.0) as i64).max(1);
+    let needs = (2.0 * size as f64 / slowest).ceil() as i64;
+    (size, lease.max(needs))
+}
+
+/// The slowest pace (notices per second) of the campaign's channels; `None` when unpaced.
+fn slowest_rate(c: &Campaign) -> Option<f64> {
     let slowest = c
         .channels
         .iter()
         .filter_map(|ch| c.settings.rate_per_sec.get(ch.as_str()).copied())
         .filter(|r| *r > 0.0)
         .fold(f64::INFINITY, f64::min);
-    if !slowest.is_finite() {
-        return (batch.max(1), lease);
-    }
-    // Float-to-integer casts saturate, so huge rates and leases stay in range.
-    let size = batch.min((slowest * lease as f64 / 2.0) as i64).max(1);
-    let needs = (2.0 * size as f64 / slowest).ceil() as i64;
-    (size, lease.max(needs))
+    slowest.is_finite().then_some(slowest)
 }
 
 fn retry_at(sh: &Shared, n: &Claimed) -> custodian_db::Timestamp {
