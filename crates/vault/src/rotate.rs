@@ -173,6 +173,33 @@ pub struct KeyStatus {
     pub jobs: Vec<RotationJob>,
 }
 
+/// What a batch re-wrap did to one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RewrapOutcome {
+    /// The data key moved from KEK version `from` to the current version.
+    Rewrapped {
+        /// The version it was wrapped under.
+        from: u32,
+    },
+    /// Already wrapped under the current version; nothing changed.
+    Current,
+    /// No such person.
+    NotFound,
+    /// Shredded: there is no key to re-wrap.
+    Shredded,
+    /// Changed by another process between the read and the write (moved or shredded); left
+    /// as that process left it.
+    Skipped,
+    /// The key could not be unwrapped (the reason names no key material).
+    Failed(String),
+}
+
+/// A person's row id, the KEK version it was read under and its data key wrapped anew.
+type Moved = (i64, u32, Vec<u8>);
+
+/// The most people one [`KeyAdmin::rewrap`] call takes.
+pub const MAX_BATCH_REWRAP: usize = 1_000;
+
 /// Rotating keys and reporting on them. Obtained from [`crate::Vault::key_admin`].
 pub struct KeyAdmin<'a>(pub(crate) Cap<'a>);
 
@@ -215,6 +242,70 @@ impl KeyAdmin<'_> {
         let mut report = self.rewrap_all(&job, opts, progress).await?;
         report.start = start;
         Ok(report)
+    }
+
+    /// Moves the named people's data keys to the current key version now (the batch form of
+    /// the re-wrap a rotation runs), each with its own outcome, in one transaction with one
+    /// `rotate` access-log entry naming the people moved. At most [`MAX_BATCH_REWRAP`].
+    pub async fn rewrap(
+        &self,
+        who: &[crate::read::PersonRef],
+    ) -> Result<Vec<RewrapOutcome>, VaultError> {
+        if who.len() > MAX_BATCH_REWRAP {
+            return Err(VaultError::Invalid(format!(
+                "at most {MAX_BATCH_REWRAP} people per batch re-wrap"
+            )));
+        }
+        let cap = self.0;
+        let (db, keys) = (cap.db(), cap.keys());
+        let target = keys.current_version()?;
+        let kek_to = keys.kek(target)?;
+        let tenant = keys.tenant();
+        let refs: Vec<store::PersonKey<'_>> = who.iter().map(crate::read::person_key).collect();
+        let people = store::load_many(db, &refs).await?;
+        // Unwrap and wrap again in parallel; write in one transaction.
+        let planned: Vec<Result<Moved, RewrapOutcome>> = people
+            .par_iter()
+            .map(|p| {
+                let p = p.as_ref().ok_or(RewrapOutcome::NotFound)?;
+                let wrapped = p.wrapped_key.as_deref().ok_or(RewrapOutcome::Shredded)?;
+                if p.kek_version >= target {
+                    return Err(RewrapOutcome::Current);
+                }
+                let ad = WrapAd {
+                    tenant,
+                    person: &p.public_id,
+                    key_version: p.key_version,
+                };
+                keys.kek(p.kek_version)
+                    .and_then(|kek| kek.unwrap(wrapped, &ad))
+                    .map(|dk| (p.id, p.kek_version, kek_to.wrap(&dk, &ad)))
+                    .map_err(|e| RewrapOutcome::Failed(e.to_string()))
+            })
+            .collect();
+        let mut tx = db.pool().begin().await?;
+        let mut out = Vec::with_capacity(planned.len());
+        let mut moved = Vec::new();
+        for p in planned {
+            out.push(match p {
+                Ok((id, from, w)) => {
+                    if store::rewrap(&mut tx, id, from, target, &w).await? {
+                        moved.push(id);
+                        RewrapOutcome::Rewrapped { from }
+                    } else {
+                        RewrapOutcome::Skipped
+                    }
+                }
+                Err(o) => o,
+            });
+        }
+        if !moved.is_empty() {
+            let purpose = format!("re-wrap data keys under key version {target} (batch)");
+            cap.log(&mut tx, Action::Rotate, &purpose, &["data_key"], &moved)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn rewrap_all(

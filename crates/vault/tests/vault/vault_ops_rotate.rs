@@ -9,7 +9,10 @@
 
 use crate::ops_common::{Known, admin, ctx, import, known, log_entries, open, principal, reopen};
 use custodian_db::testing::TestDb;
-use custodian_vault::rotate::{JobStatus, RotateMode, RotateOptions, RotationStart, VersionRows};
+use custodian_vault::rotate::{
+    JobStatus, MAX_BATCH_REWRAP, RewrapOutcome, RotateMode, RotateOptions, RotationStart,
+    VersionRows,
+};
 use custodian_vault::{
     Field, FieldValue, Lookup, PersonRef, ReadRequest, Vault, record::normalize,
 };
@@ -279,7 +282,84 @@ async fn rotation_needs_keys_rotate(t: &TestDb) {
     assert_eq!(v.keys().current_version().unwrap(), 1);
 }
 
+/// The batch re-wrap: named people move to the current version now, each with its own outcome
+/// (moved, already current, unknown, shredded), in one `rotate` access-log entry; everyone
+/// still reads; the rotation job later finds only the others left.
+async fn batch_rewrap_moves_the_named_people_each_with_its_outcome(t: &TestDb) {
+    let (v, _clock) = open(t).await;
+    let people = known(40);
+    import(&v, &people).await;
+    let (p, c) = (admin(), ctx());
+    v.shredder(&p, &c)
+        .unwrap()
+        .shred(&PersonRef::External("K00039".into()), "test")
+        .await
+        .unwrap();
+    // A new version with nothing moved yet (a rotation stopped before its first batch).
+    let admin_keys = v.key_admin(&p, &c).unwrap();
+    let stopped = RotateOptions {
+        max_batches: Some(0),
+        ..RotateOptions::default()
+    };
+    admin_keys.rotate(&stopped, &|_| {}).await.unwrap();
+    assert_eq!(kek_versions(t).await, vec![(1, 39)]);
+    let rotations = log_entries(t, "rotate").await;
+
+    let who = |ids: &[&str]| -> Vec<PersonRef> {
+        ids.iter()
+            .map(|i| PersonRef::External((*i).into()))
+            .collect()
+    };
+    let out = admin_keys
+        .rewrap(&who(&["K00001", "K00002", "nobody", "K00039", "K00001"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![
+            RewrapOutcome::Rewrapped { from: 1 },
+            RewrapOutcome::Rewrapped { from: 1 },
+            RewrapOutcome::NotFound,
+            RewrapOutcome::Shredded,
+            // Named twice: the second write finds the row already moved.
+            RewrapOutcome::Skipped,
+        ]
+    );
+    assert_eq!(kek_versions(t).await, vec![(1, 37), (2, 2)]);
+    assert_eq!(log_entries(t, "rotate").await, rotations + 1);
+    // Again: already current.
+    let again = admin_keys.rewrap(&who(&["K00002"])).await.unwrap();
+    assert_eq!(again, vec![RewrapOutcome::Current]);
+    assert_eq!(
+        log_entries(t, "rotate").await,
+        rotations + 1,
+        "nothing moved, no entry"
+    );
+    let live: Vec<Known> = people
+        .iter()
+        .filter(|k| k.external_id != "K00039")
+        .cloned()
+        .collect();
+    assert_all_readable(&v, &live).await;
+    // The rotation finishes the rest.
+    let r = admin_keys
+        .rotate(&RotateOptions::default(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.start, r.rewrapped, r.remaining),
+        (RotationStart::Resumed, 37, 0)
+    );
+    assert_eq!(kek_versions(t).await, vec![(2, 39)]);
+    // Too many at once is refused whole; a principal without keys.rotate gets no admin at all.
+    let many = vec![PersonRef::External("K00001".into()); MAX_BATCH_REWRAP + 1];
+    assert!(admin_keys.rewrap(&many).await.is_err());
+    let reader = principal("agent", "agent", "people.read");
+    assert!(v.key_admin(&reader, &c).is_err());
+}
+
 custodian_db::backend_tests!(
+    batch_rewrap_moves_the_named_people_each_with_its_outcome,
     rotation_rewraps_everyone_and_reads_still_work,
     interrupted_rotation_resumes_where_it_stopped,
     a_key_that_cannot_be_unwrapped_is_reported_and_the_rest_move,

@@ -28,6 +28,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v1/people/search", post(search))
         .route("/v1/people/read", post(read_many))
         .route("/v1/people/tokenize", post(tokenize))
+        .route("/v1/people/rewrap", post(rewrap))
         .route(
             "/v1/people/import",
             post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
@@ -37,7 +38,7 @@ pub(super) fn routes() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create, read, read_many, tokenize, search, shred, import),
+    paths(create, read, read_many, tokenize, rewrap, search, shred, import),
     components(schemas(
         PersonIn,
         ItemResult,
@@ -49,7 +50,9 @@ pub(super) fn routes() -> Router<AppState> {
         ReadManyIn,
         ReadItem,
         TokenizeIn,
-        TokenizedItem
+        TokenizedItem,
+        RewrapIn,
+        RewrapItem
     ))
 )]
 pub(super) struct Doc;
@@ -573,6 +576,88 @@ async fn tokenize(
                         record: None,
                         error: Some("this person could not be tokenized".into()),
                     }
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// People whose data keys to move to the current key version now.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RewrapIn {
+    /// Opaque ids (32 hex) or external ids; at most 1,000.
+    ids: Vec<String>,
+}
+
+/// What a batch re-wrap did to one person.
+#[derive(Serialize, ToSchema)]
+struct RewrapItem {
+    index: usize,
+    /// `rewrapped`, `current` (already on the current version), `not_found`, `shredded`,
+    /// `skipped` (changed by another process meanwhile) or `error`.
+    status: &'static str,
+    /// For `rewrapped`: the key version the data key was wrapped under before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_version: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Re-wrap many people's data keys under the current key version in one call (the batch form
+/// of the re-wrap `custodian keys rotate` runs), each with its own result, in one transaction
+/// with one `rotate` access-log entry. Needs `keys.rotate`.
+#[utoipa::path(post, path = "/v1/people/rewrap", tag = "vault", security(("api_key" = [])), request_body = RewrapIn,
+    responses((status = 200, body = [RewrapItem]), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn rewrap(
+    caller: Caller,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<RewrapIn>,
+) -> Result<Json<Vec<RewrapItem>>, ApiError> {
+    use custodian_vault::rotate::{MAX_BATCH_REWRAP, RewrapOutcome};
+    caller.require("keys.rotate")?;
+    if body.ids.len() > MAX_BATCH_REWRAP {
+        return Err(ApiError::invalid(
+            "ids",
+            format!("at most {MAX_BATCH_REWRAP} people per batch"),
+        ));
+    }
+    let refs: Vec<PersonRef> = body.ids.iter().map(|i| PersonRef::parse(i)).collect();
+    let c = ctx(&headers);
+    let vault = vault(&s)?;
+    let results = vault.key_admin(&caller.0, &c)?.rewrap(&refs).await?;
+    Ok(Json(
+        results
+            .into_iter()
+            .enumerate()
+            .map(|(index, r)| {
+                let (status, from_version, error) = match r {
+                    RewrapOutcome::Rewrapped { from } => ("rewrapped", Some(from), None),
+                    RewrapOutcome::Current => ("current", None, None),
+                    RewrapOutcome::NotFound => {
+                        ("not_found", None, Some("no person with that id".to_owned()))
+                    }
+                    RewrapOutcome::Shredded => (
+                        "shredded",
+                        None,
+                        Some("the person was shredded; there is no key".to_owned()),
+                    ),
+                    RewrapOutcome::Skipped => ("skipped", None, None),
+                    RewrapOutcome::Failed(e) => {
+                        tracing::warn!(error = %e, "batch re-wrap item failed");
+                        (
+                            "error",
+                            None,
+                            Some("this key could not be re-wrapped".to_owned()),
+                        )
+                    }
+                };
+                RewrapItem {
+                    index,
+                    status,
+                    from_version,
+                    error,
                 }
             })
             .collect(),

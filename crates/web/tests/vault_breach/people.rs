@@ -274,6 +274,51 @@ async fn people_over_http(t: &TestDb) {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(json_of(&b)["error"]["field"], "purpose");
+
+    // Batch re-wrap: per-item results (everyone here is already on the only key version; the
+    // vault's tests move people between versions); it needs keys.rotate; too many is 422.
+    let (s, _, b) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/people/rewrap",
+            &admin,
+            Some(json!({"ids": ["P0", "nobody", "P4"]})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let status: Vec<String> = json_of(&b)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(status, ["current", "not_found", "shredded"]);
+    let (s, _, _) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/people/rewrap",
+            &agent,
+            Some(json!({"ids": ["P0"]})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "re-wrapping needs keys.rotate");
+    let many: Vec<String> = (0..1_001).map(|i| format!("X{i}")).collect();
+    let (s, _, b) = call(
+        &app,
+        req(
+            "POST",
+            "/v1/people/rewrap",
+            &admin,
+            Some(json!({"ids": many})),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(&b)["error"]["field"], "ids");
 }
 
 custodian_db::backend_tests!(people_over_http);
