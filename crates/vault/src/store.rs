@@ -312,18 +312,35 @@ pub(crate) async fn lookup_bidx_many(
     Ok(out)
 }
 
-/// Loads people by row id.
-pub(crate) async fn load_by_ids(db: &Database, ids: &[i64]) -> Result<Vec<StoredPerson>, DbError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+/// A value of an `IN (…)` list of people.
+#[derive(Clone, Copy)]
+enum InKey<'a> {
+    Id(i64),
+    Public(&'a [u8; 16]),
+    External(&'a str),
+}
+
+/// The people whose `column` is one of `keys`, in row-id order within each query of at most
+/// 500 keys.
+async fn load_in(
+    db: &Database,
+    column: &str,
+    keys: &[InKey<'_>],
+) -> Result<Vec<StoredPerson>, DbError> {
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT {PERSON_COLS} FROM vault_people WHERE id IN ({}) ORDER BY id",
+            "SELECT {PERSON_COLS} FROM vault_people WHERE {column} IN ({}) ORDER BY id",
             placeholders.join(",")
         );
         let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(*id);
+        for k in chunk {
+            q = match *k {
+                InKey::Id(id) => q.bind(id),
+                InKey::Public(p) => q.bind(p.to_vec()),
+                InKey::External(e) => q.bind(e),
+            };
         }
         for r in q.fetch_all(db.pool()).await? {
             out.push(StoredPerson::from_row(&r)?);
@@ -332,58 +349,35 @@ pub(crate) async fn load_by_ids(db: &Database, ids: &[i64]) -> Result<Vec<Stored
     Ok(out)
 }
 
+/// Loads people by row id.
+pub(crate) async fn load_by_ids(db: &Database, ids: &[i64]) -> Result<Vec<StoredPerson>, DbError> {
+    let keys: Vec<InKey<'_>> = ids.iter().map(|id| InKey::Id(*id)).collect();
+    load_in(db, "id", &keys).await
+}
+
 /// Loads people by external or public id, a few queries for the lot: one answer per key, in
 /// the keys' order (`None` for an unknown one).
 pub(crate) async fn load_many(
     db: &Database,
     keys: &[PersonKey<'_>],
 ) -> Result<Vec<Option<StoredPerson>>, DbError> {
-    let mut by_public: HashMap<[u8; 16], StoredPerson> = HashMap::new();
-    let mut by_external: HashMap<String, StoredPerson> = HashMap::new();
-    let publics: Vec<&[u8; 16]> = keys
-        .iter()
-        .filter_map(|k| match k {
-            PersonKey::Public(p) => Some(*p),
-            PersonKey::External(_) => None,
-        })
-        .collect();
-    let externals: Vec<&str> = keys
-        .iter()
-        .filter_map(|k| match k {
-            PersonKey::External(e) => Some(*e),
-            PersonKey::Public(_) => None,
-        })
-        .collect();
-    for chunk in publics.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT {PERSON_COLS} FROM vault_people WHERE public_id IN ({})",
-            placeholders.join(",")
-        );
-        let mut q = sqlx::query(&sql);
-        for p in chunk {
-            q = q.bind(p.to_vec());
-        }
-        for r in q.fetch_all(db.pool()).await? {
-            let p = StoredPerson::from_row(&r)?;
-            by_public.insert(p.public_id, p);
+    let (mut publics, mut externals) = (Vec::new(), Vec::new());
+    for k in keys {
+        match k {
+            PersonKey::Public(p) => publics.push(InKey::Public(p)),
+            PersonKey::External(e) => externals.push(InKey::External(e)),
         }
     }
-    for chunk in externals.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT {PERSON_COLS} FROM vault_people WHERE external_id IN ({})",
-            placeholders.join(",")
-        );
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            q = q.bind(*e);
-        }
-        for r in q.fetch_all(db.pool()).await? {
-            let p = StoredPerson::from_row(&r)?;
-            by_external.insert(p.external_id.clone(), p);
-        }
-    }
+    let by_public: HashMap<[u8; 16], StoredPerson> = load_in(db, "public_id", &publics)
+        .await?
+        .into_iter()
+        .map(|p| (p.public_id, p))
+        .collect();
+    let by_external: HashMap<String, StoredPerson> = load_in(db, "external_id", &externals)
+        .await?
+        .into_iter()
+        .map(|p| (p.external_id.clone(), p))
+        .collect();
     Ok(keys
         .iter()
         .map(|k| match k {
