@@ -1,5 +1,6 @@
-//! The hashing pool: at most `max_in_flight` Argon2 evaluations admitted at once (about twice the
-//! cores), of which at most `max_running` (the cores) compute at a time, on tokio's blocking
+//! The hashing pool: at most `max_in_flight` attempts admitted at once (about twice the cores;
+//! an admitted attempt is counted, looked up and hashed while it holds its slot), of which at
+//! most `max_running` (the cores) compute a hash at a time, on tokio's blocking
 //! threads so they never stall the async workers. Running more hashes than cores only makes each
 //! slower (measured on two cores: 122 hashes/s with two threads, 100 with four, as 19 MiB working
 //! sets evict each other from the cache). Contexts the account does not know may hold at most

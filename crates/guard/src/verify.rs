@@ -3,12 +3,13 @@
 //! 1. blocks already known in memory refuse at once (no database, no hashing);
 //! 2. the device's standing with the account is read, then the stored blocks of the attempt's
 //!    scopes; a blocked scope refuses (no hashing);
-//! 3. the failure is counted *before* the secret is checked, in single statements that refuse
+//! 3. a hashing slot is taken (bounded wait: a busy guard answers "throttled", retry in 1 s,
+//!    having counted and stored nothing), so an attempt the guard has no room for costs no
+//!    database write;
+//! 4. the failure is counted *before* the secret is checked, in single statements that refuse
 //!    when a cap is reached: the (account, source) and (account, device) windows, then the
 //!    account's consecutive failures. N parallel guesses count as N; no more than the cap get
-//!    further;
-//! 4. a hashing slot is taken (bounded wait: a busy guard refunds the count and answers
-//!    "throttled", retry in 1 s) and held only while the hash is computed;
+//!    further. A refused attempt gives its slot back at once;
 //! 5. the secret is checked against the stored hash, or against a dummy hash of the same cost
 //!    when the account has none, so existence does not show in the answer or its timing;
 //! 6. a right secret refunds the counts, remembers the device and re-hashes a stale hash; a
@@ -65,6 +66,19 @@ impl GuardService {
         {
             return Ok(v);
         }
+        // The slot is taken before the counting: an attempt the guard has no room for is
+        // refused without a database write (it was neither counted nor checked). The slot
+        // bounds what is admitted; only `max_running` of the admitted hash at once.
+        let slot = match self.inner.pool.acquire(trust).await {
+            Ok(s) => s,
+            Err(GuardError::Busy) => {
+                self.tally(account, "throttled", "busy", ctx);
+                return Ok(Verdict::Throttled {
+                    retry_after_secs: 1,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let caps = self.inner.config.limits.caps(kind);
         let pairs = scopes.pairs_for(trust);
         let request = ChargeRequest {
@@ -104,20 +118,6 @@ impl GuardService {
             }
         };
         let cred = self.store().find_credential(account, kind).await?;
-        // The slot is taken after the counting, so that waiting for the database never holds
-        // a hashing slot; an attempt that finds no slot was never checked and is refunded.
-        let slot = match self.inner.pool.acquire(trust).await {
-            Ok(s) => s,
-            Err(GuardError::Busy) => {
-                let pairs = scopes.pairs_for(trust);
-                self.store().refund(account, kind, trust, &pairs).await?;
-                self.tally(account, "throttled", "busy", ctx);
-                return Ok(Verdict::Throttled {
-                    retry_after_secs: 1,
-                });
-            }
-            Err(e) => return Err(e),
-        };
         let verdict = self
             .check_secret(account, kind, secret, ctx, (cred, slot), trust, &scopes)
             .await?;

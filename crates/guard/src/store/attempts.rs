@@ -107,38 +107,6 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Takes back one charged failure of an attempt that was never checked (no hashing slot).
-    pub(crate) async fn refund(
-        &self,
-        account: &AccountId,
-        kind: SecretKind,
-        trust: Trust,
-        pairs: &[&str],
-    ) -> Result<(), GuardError> {
-        // Rows are locked in the order charge_attempt locks them (pairs, then the account), so
-        // concurrent attempts on PostgreSQL cannot deadlock.
-        let mut tx = self.db.pool().begin().await?;
-        for scope in pairs {
-            sqlx::query(
-                "UPDATE guard_windows SET failures = failures - 1 WHERE scope = $1 AND failures > 0",
-            )
-            .bind(*scope)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
-            "UPDATE guard_account_attempts SET failures = failures - 1, untrusted = untrusted - $3 \
-             WHERE account_id = $1 AND kind = $2 AND failures > 0 AND untrusted >= $3",
-        )
-        .bind(account.as_str())
-        .bind(kind.as_str())
-        .bind(i64::from(trust == Trust::Unknown))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Counts one failure in a pair window (see [`charge_pair_on`]); for the windows of lines,
     /// step-up issuance and reset codes.
     pub(crate) async fn charge_pair(
@@ -219,7 +187,7 @@ impl Store {
         s: &Success<'_>,
         now: Timestamp,
     ) -> Result<(), GuardError> {
-        // Pairs before the account, the order charge_attempt and refund lock them in.
+        // Pairs before the account, the order charge_attempt locks them in.
         let mut tx = self.db.pool().begin().await?;
         clear_windows_on(&mut tx, s.pairs).await?;
         account_success_on(&mut tx, s.account, s.kind, s.trust).await?;
