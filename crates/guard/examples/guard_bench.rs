@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use custodian_db::SystemClock;
 use custodian_db::testing::TestDb;
-use custodian_guard::hash::HashCheck;
 use custodian_guard::{
     AccountId, AttemptContext, Channel, CountingNotifier, DeviceId, GuardConfig, GuardDeps,
     GuardService, HashParams, Hasher, ImportRecord, NoFacts, ResetKinds, ResetPlan, ResetProgress,
@@ -36,12 +35,67 @@ fn ip(i: u64) -> String {
     format!("10.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff)
 }
 
+/// This process's CPU time so far (user + system), in seconds, from `/proc/self/stat`.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
-/// The hash alone: `threads` threads verifying for `secs` seconds.
-fn ceiling(phc: &str, secs: f64, threads: usize) -> f64 {
+/// The hash alone, at its fastest: `threads` threads computing Argon2id at OWASP's parameters
+/// for `secs` seconds straight through the `argon2` crate, each in working memory allocated
+/// once (no pool, no wiping, no PHC parsing, no comparison).
+fn ceiling(secs: f64, threads: usize) -> f64 {
+    let p = HashParams::OWASP;
+    let params = argon2::Params::new(p.m_kib(), p.t(), p.p(), Some(32)).unwrap();
+    let engine = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params.clone(),
+    );
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..threads)
+        .map(|_| {
+            let (e, d) = (engine.clone(), done.clone());
+            let mut memory = vec![argon2::Block::default(); params.block_count()];
+            std::thread::spawn(move || {
+                let mut out = [0u8; 32];
+                while start.elapsed().as_secs_f64() < secs {
+                    e.hash_password_into_with_memory(
+                        PIN.as_bytes(),
+                        b"sixteen byte salt",
+                        &mut out,
+                        &mut memory,
+                    )
+                    .unwrap();
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let wall = start.elapsed().as_secs_f64();
+    done.load(Ordering::Relaxed) as f64 / wall
+}
+
+/// The guard's hashing layer alone (`Hasher::verify`: PHC parsing, pooled and wiped working
+/// memory, constant-time comparison) on `threads` threads for `secs` seconds.
+fn hasher_rate(phc: &str, secs: f64, threads: usize) -> f64 {
     let hasher = Arc::new(Hasher::new(HashParams::OWASP, Vec::new()));
     let stored = custodian_guard::hash::StoredHash {
         phc: phc.to_owned(),
@@ -56,8 +110,34 @@ fn ceiling(phc: &str, secs: f64, threads: usize) -> f64 {
                 while start.elapsed().as_secs_f64() < secs {
                     assert!(matches!(
                         h.verify(PIN.as_bytes(), &s),
-                        HashCheck::Match { .. }
+                        custodian_guard::hash::HashCheck::Match { .. }
                     ));
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The `argon2` crate's own `verify_password` (fresh working memory for every hash, as most
+/// callers use it) on `threads` threads for `secs` seconds.
+fn crate_verify_rate(phc: &str, secs: f64, threads: usize) -> f64 {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..threads)
+        .map(|_| {
+            let (phc, d) = (phc.to_owned(), done.clone());
+            std::thread::spawn(move || {
+                let parsed = PasswordHash::new(&phc).unwrap();
+                while start.elapsed().as_secs_f64() < secs {
+                    argon2::Argon2::default()
+                        .verify_password(PIN.as_bytes(), &parsed)
+                        .unwrap();
                     d.fetch_add(1, Ordering::Relaxed);
                 }
             })
@@ -91,6 +171,7 @@ async fn guard_rate(guard: &GuardService, accounts: &[AccountId], secs: f64) -> 
     let busy_count = Arc::new(AtomicU64::new(0));
     let honor_retry = std::env::var_os("GUARD_BENCH_IGNORE_RETRY").is_none();
     let start = Instant::now();
+    let cpu0 = cpu_secs();
     let mut tasks = Vec::new();
     for w in 0..64usize {
         let (g, d, accts) = (guard.clone(), done.clone(), accounts.to_vec());
@@ -125,13 +206,16 @@ async fn guard_rate(guard: &GuardService, accounts: &[AccountId], secs: f64) -> 
             }
         }));
     }
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    let cpu = cpu_secs() - cpu0;
     for t in tasks {
         t.await.unwrap();
     }
     println!(
-        "  {} verified, {} told to retry later",
+        "  {} verified, {} told to retry later; CPU busy {:.0}% of the cores in the window",
         done.load(Ordering::Relaxed),
-        busy_count.load(Ordering::Relaxed)
+        busy_count.load(Ordering::Relaxed),
+        100.0 * cpu / (secs * cores() as f64)
     );
     done.load(Ordering::Relaxed) as f64 / secs
 }
@@ -221,7 +305,16 @@ async fn main() {
     let guard = GuardService::new(
         t.db.clone(),
         Arc::new(SystemClock),
-        GuardConfig::default(),
+        {
+            let mut c = GuardConfig::default();
+            if let Some(n) = std::env::var("EXP_IN_FLIGHT")
+                .ok()
+                .and_then(|v| v.parse().ok())
+            {
+                c.hashing.max_in_flight = n;
+            }
+            c
+        },
         GuardDeps {
             peppers: Vec::new(),
             facts: Arc::new(NoFacts),
@@ -246,17 +339,30 @@ async fn main() {
     let slots = guard.config().hashing.max_in_flight;
     let running = guard.config().hashing.max_running;
     let accounts = import(&guard, 2_000, &phc).await;
-    let over: Vec<f64> = (running + 1..=slots)
-        .map(|t| ceiling(&phc, 3.0, t))
-        .collect();
+    let over: Vec<f64> = (running + 1..=slots).map(|t| ceiling(3.0, t)).collect();
     println!(
         "  for reference, raw hashes/s with {}..={slots} threads: {over:.1?}",
         running + 1
     );
+    let (mut raw, mut layer, mut plain) = (0.0, 0.0, 0.0);
+    for _ in 0..10 {
+        raw += ceiling(1.0, running);
+        layer += hasher_rate(&phc, 1.0, running);
+        plain += crate_verify_rate(&phc, 1.0, running);
+    }
+    println!(
+        "  for reference, {running} threads, 10 alternating seconds each: raw {:.1}/s, through \
+         the hashing layer {:.1}/s = {:.0}%, the argon2 crate's verify_password {:.1}/s = {:.0}%",
+        raw / 10.0,
+        layer / 10.0,
+        100.0 * layer / raw,
+        plain / 10.0,
+        100.0 * plain / raw
+    );
     let (mut raw_total, mut guard_total) = (0.0, 0.0);
     let mut ratios = Vec::new();
     for round in 0..ROUNDS {
-        let raw = ceiling(&phc, 2.0, running);
+        let raw = ceiling(2.0, running);
         let rate = guard_rate(&guard, &accounts, 3.0).await;
         println!(
             "round {round}: argon2id m=19456 t=2 p=1 raw ceiling ({running} threads) {raw:.1}/s ({:.1} ms per hash per core); guard {rate:.1}/s = {:.0}%",

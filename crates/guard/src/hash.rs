@@ -5,13 +5,14 @@
 //! counts them, so tests can prove that throttled attempts cost no hashing.
 
 use std::fmt;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, AssociatedData, ParamsBuilder, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, AssociatedData, Block, ParamsBuilder, Version};
 use rand::RngCore;
 use rand::rngs::OsRng;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::GuardError;
 
@@ -154,6 +155,7 @@ pub struct Hasher {
     /// The newest pepper is last; it is used for new hashes.
     peppers: Vec<Pepper>,
     evaluations: AtomicU64,
+    memory: MemoryPool,
 }
 
 impl fmt::Debug for Hasher {
@@ -173,6 +175,7 @@ impl Hasher {
     /// A hasher for new hashes at `params`, peppered with the last of `peppers` (none if empty).
     pub fn new(params: HashParams, peppers: Vec<Pepper>) -> Hasher {
         Hasher {
+            memory: MemoryPool::new(params.m_kib as usize),
             params,
             peppers,
             evaluations: AtomicU64::new(0),
@@ -199,27 +202,65 @@ impl Hasher {
     }
 
     /// The Argon2 context for a pepper id; `None` when that pepper is not configured.
-    fn engine(&self, pepper_id: u32, params: argon2::Params) -> Option<Argon2<'_>> {
+    fn engine(
+        &self,
+        pepper_id: u32,
+        algorithm: Algorithm,
+        version: Version,
+        params: argon2::Params,
+    ) -> Option<Argon2<'_>> {
         if pepper_id == 0 {
-            return Some(Argon2::new(Algorithm::Argon2id, Version::V0x13, params));
+            return Some(Argon2::new(algorithm, version, params));
         }
         let pepper = self.peppers.iter().find(|p| p.id == pepper_id)?;
-        Argon2::new_with_secret(&pepper.key, Algorithm::Argon2id, Version::V0x13, params).ok()
+        Argon2::new_with_secret(&pepper.key, algorithm, version, params).ok()
+    }
+
+    /// Argon2id, version 19: what new hashes are.
+    fn current_engine(&self, pepper_id: u32, params: argon2::Params) -> Option<Argon2<'_>> {
+        self.engine(pepper_id, Algorithm::Argon2id, Version::V0x13, params)
     }
 
     /// Hashes `secret` with a fresh random salt, the current parameters and the current pepper.
     pub fn hash(&self, secret: &[u8]) -> Result<StoredHash, GuardError> {
         let pepper_id = self.current_pepper_id();
+        let params = self.params.argon2(&[])?;
         let engine = self
-            .engine(pepper_id, self.params.argon2(&[])?)
+            .current_engine(pepper_id, params.clone())
             .ok_or_else(|| hashing("the current pepper is unusable"))?;
         let salt = SaltString::generate(&mut OsRng);
-        self.evaluations.fetch_add(1, Ordering::Relaxed);
-        let phc = engine.hash_password(secret, &salt).map_err(hashing)?;
+        let mut salt_buf = [0u8; 64];
+        let salt_bytes = salt.as_salt().decode_b64(&mut salt_buf).map_err(hashing)?;
+        let mut out = Zeroizing::new([0u8; argon2::Params::DEFAULT_OUTPUT_LEN]);
+        self.compute(&engine, secret, salt_bytes, out.as_mut())?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(hashing)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(out.as_ref()).map_err(hashing)?),
+        };
         Ok(StoredHash {
             phc: phc.to_string(),
             pepper_id,
         })
+    }
+
+    /// One Argon2 evaluation in working memory from the pool, counted.
+    fn compute(
+        &self,
+        engine: &Argon2<'_>,
+        secret: &[u8],
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), GuardError> {
+        let blocks = engine.params().block_count();
+        self.evaluations.fetch_add(1, Ordering::Relaxed);
+        let mut memory = self.memory.take(blocks);
+        let computed =
+            engine.hash_password_into_with_memory(secret, salt, out, &mut memory.blocks[..blocks]);
+        self.memory.give_back(memory);
+        computed.map_err(hashing)
     }
 
     /// A hash of a random secret at the current settings: what unknown accounts are verified
@@ -240,24 +281,32 @@ impl Hasher {
         if check_limits(&parsed).is_err() {
             return HashCheck::NoMatch;
         }
-        let Ok(default) = argon2::Params::new(
-            argon2::Params::DEFAULT_M_COST,
-            argon2::Params::DEFAULT_T_COST,
-            argon2::Params::DEFAULT_P_COST,
-            None,
-        ) else {
-            return HashCheck::NoMatch;
-        };
-        let Some(engine) = self.engine(stored.pepper_id, default) else {
-            return HashCheck::NoMatch;
-        };
-        self.evaluations.fetch_add(1, Ordering::Relaxed);
-        if engine.verify_password(secret, &parsed).is_err() {
+        if self.matches(secret, &parsed, stored.pepper_id) != Some(true) {
             return HashCheck::NoMatch;
         }
         HashCheck::Match {
             is_stale: self.is_stale(&parsed, stored.pepper_id),
         }
+    }
+
+    /// Recomputes `parsed` for `secret` with the hash's own variant, version, parameters and
+    /// salt, keyed with pepper `pepper_id`, in working memory from the pool, and compares the
+    /// outputs in constant time (`password_hash::Output`'s equality). `None` when the hash or
+    /// its pepper is unusable.
+    fn matches(&self, secret: &[u8], parsed: &PasswordHash<'_>, pepper_id: u32) -> Option<bool> {
+        let (salt, expected) = (parsed.salt?, parsed.hash?);
+        let params = argon2::Params::try_from(parsed).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = parsed
+            .version
+            .map_or(Ok(Version::default()), Version::try_from)
+            .ok()?;
+        let engine = self.engine(pepper_id, algorithm, version, params)?;
+        let mut salt_buf = [0u8; 64];
+        let salt = salt.decode_b64(&mut salt_buf).ok()?;
+        let mut out = Zeroizing::new(vec![0u8; expected.len()]);
+        self.compute(&engine, secret, salt, &mut out).ok()?;
+        Some(Output::new(&out).ok()? == expected)
     }
 
     fn is_stale(&self, parsed: &PasswordHash<'_>, pepper_id: u32) -> bool {
@@ -284,12 +333,9 @@ impl Hasher {
     ) -> Result<(), GuardError> {
         let pepper_id = self.current_pepper_id();
         let engine = self
-            .engine(pepper_id, params.argon2(associated_data)?)
+            .current_engine(pepper_id, params.argon2(associated_data)?)
             .ok_or_else(|| hashing("the current pepper is unusable"))?;
-        self.evaluations.fetch_add(1, Ordering::Relaxed);
-        engine
-            .hash_password_into(password, salt, out)
-            .map_err(hashing)
+        self.compute(&engine, password, salt, out)
     }
 }
 
@@ -323,12 +369,123 @@ fn check_limits(parsed: &PasswordHash<'_>) -> Result<(), String> {
     Ok(())
 }
 
+/// Argon2's working memory, kept between evaluations. Allocating 19 MiB for every hash costs
+/// as much as a third of the hash (fresh pages are faulted in and zeroed by the kernel each
+/// time); a kept buffer is already mapped. Each buffer is wiped (`zeroize`) as soon as its
+/// evaluation ends, so no hash's internal state outlives it. At most one buffer per core is
+/// kept (the guard computes at most that many hashes at once), and none larger than the current
+/// parameters need: an imported hash with a bigger `m` gets memory of its own, freed after use.
+struct MemoryPool {
+    free: Mutex<Vec<Memory>>,
+    keep_blocks: usize,
+    keep_count: usize,
+}
+
+/// One evaluation's working memory.
+struct Memory {
+    blocks: Vec<Block>,
+    used: usize,
+}
+
+impl MemoryPool {
+    fn new(keep_blocks: usize) -> MemoryPool {
+        MemoryPool {
+            free: Mutex::new(Vec::new()),
+            keep_blocks,
+            keep_count: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+
+    /// Memory for `blocks` blocks: a kept buffer when one is big enough, else a new one (a
+    /// kept buffer too small for an odd hash stays kept for the usual ones).
+    fn take(&self, blocks: usize) -> Memory {
+        let kept = {
+            let mut free = self
+                .free
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match free.last() {
+                Some(m) if m.blocks.len() >= blocks => free.pop(),
+                _ => None,
+            }
+        };
+        let mut m = kept.unwrap_or_else(|| Memory {
+            blocks: vec![Block::default(); blocks],
+            used: 0,
+        });
+        m.used = blocks;
+        m
+    }
+
+    /// Wipes what the evaluation used and keeps the buffer if the pool has room for it.
+    fn give_back(&self, mut m: Memory) {
+        for b in &mut m.blocks[..m.used] {
+            b.zeroize();
+        }
+        if m.blocks.len() > self.keep_blocks {
+            return;
+        }
+        let mut free = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if free.len() < self.keep_count {
+            free.push(m);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn cheap() -> HashParams {
         HashParams::new(64, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn working_memory_is_wiped_after_use_and_kept_only_up_to_the_parameters_size() {
+        let pool = MemoryPool::new(64);
+        let mut m = pool.take(64);
+        for b in &mut m.blocks {
+            b.as_mut().fill(0x5a5a);
+        }
+        pool.give_back(m);
+        let again = pool.take(32);
+        assert_eq!(again.blocks.len(), 64, "the kept buffer is reused");
+        assert!(
+            again
+                .blocks
+                .iter()
+                .all(|b| b.as_ref().iter().all(|&w| w == 0)),
+            "a kept buffer holds nothing of the last evaluation"
+        );
+        pool.give_back(again);
+        let big = pool.take(128);
+        pool.give_back(big);
+        let kept = pool.free.lock().unwrap();
+        assert_eq!(
+            kept.len(),
+            1,
+            "a buffer larger than the parameters need is not kept"
+        );
+        assert_eq!(kept[0].blocks.len(), 64);
+    }
+
+    #[test]
+    fn an_imported_hash_with_more_memory_verifies_through_the_pool() {
+        let small = Hasher::new(cheap(), Vec::new());
+        let big = Hasher::new(HashParams::new(256, 1, 2).unwrap(), Vec::new());
+        let phc = big.hash(b"482915").unwrap();
+        assert!(matches!(
+            small.verify(b"482915", &phc),
+            HashCheck::Match { is_stale: true }
+        ));
+        assert_eq!(small.verify(b"482916", &phc), HashCheck::NoMatch);
+        assert!(matches!(
+            small.verify(b"482915", &small.hash(b"482915").unwrap()),
+            HashCheck::Match { is_stale: false }
+        ));
     }
 
     #[test]

@@ -1,17 +1,21 @@
 //! The hashing pool: at most `max_in_flight` attempts admitted at once (about twice the cores;
-//! an admitted attempt is counted, looked up and hashed while it holds its slot), of which at
-//! most `max_running` (the cores) compute a hash at a time, on tokio's blocking
-//! threads so they never stall the async workers. Running more hashes than cores only makes each
-//! slower (measured on two cores: 122 hashes/s with two threads, 100 with four, as 19 MiB working
-//! sets evict each other from the cache). Contexts the account does not know may hold at most
-//! `max_in_flight − trusted_reserve` admissions and wait at most `max_wait` for one, so a flood of
-//! guesses cannot put more than a few hashes ahead of a known device, and cannot turn into an
-//! unbounded queue of 19 MiB hashes.
+//! an admitted attempt is counted, looked up and hashed while it holds its slot), and hashes
+//! computed on `max_running` threads of the pool's own (the cores), so they never stall the async
+//! workers. Running more hashes than cores only makes each slower (measured on two cores: 122
+//! hashes/s with two threads, 100 with four, as 19 MiB working sets evict each other from the
+//! cache). Each hashing thread is pinned to a core of its own when the process may use at least
+//! that many: left to the scheduler, two hashes sometimes share a core while the other idles
+//! (about 7 % of the cores idle under load, measured). Contexts the account does not know may hold
+//! at most `max_in_flight − trusted_reserve` admissions and wait at most `max_wait` for one, so a
+//! flood of guesses cannot put more than a few hashes ahead of a known device, and cannot turn
+//! into an unbounded queue of 19 MiB hashes.
 
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::error::GuardError;
 use crate::limits::Trust;
@@ -21,7 +25,8 @@ use crate::limits::Trust;
 pub struct HashingConfig {
     /// Evaluations admitted at most (default: twice the available cores).
     pub max_in_flight: usize,
-    /// Evaluations computing at once (default: the available cores).
+    /// Evaluations computing at once: the number of hashing threads (default: the available
+    /// cores).
     pub max_running: usize,
     /// Slots unknown contexts may never take (default: a quarter, at least 1).
     pub trusted_reserve: usize,
@@ -68,23 +73,37 @@ pub(crate) struct Slot {
     _unknown: Option<OwnedSemaphorePermit>,
 }
 
+/// Work for a hashing thread.
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
 /// The bounded hashing pool.
 #[derive(Debug)]
 pub(crate) struct HashPool {
     all: Arc<Semaphore>,
     unknown: Arc<Semaphore>,
-    running: Arc<Semaphore>,
+    jobs: Sender<Job>,
     cfg: HashingConfig,
 }
 
 impl HashPool {
-    pub(crate) fn new(cfg: HashingConfig) -> HashPool {
-        HashPool {
+    /// Starts `max_running` hashing threads; they end when the pool is dropped.
+    pub(crate) fn new(cfg: HashingConfig) -> Result<HashPool, GuardError> {
+        let (jobs, queue) = channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        let cores = cores_for(cfg.max_running);
+        for i in 0..cfg.max_running {
+            let (queue, core) = (queue.clone(), cores.get(i).copied());
+            std::thread::Builder::new()
+                .name(format!("guard-hash-{i}"))
+                .spawn(move || hashing_thread(&queue, core))
+                .map_err(|e| GuardError::Config(format!("cannot start a hashing thread: {e}")))?;
+        }
+        Ok(HashPool {
             all: Arc::new(Semaphore::new(cfg.max_in_flight)),
             unknown: Arc::new(Semaphore::new(cfg.max_in_flight - cfg.trusted_reserve)),
-            running: Arc::new(Semaphore::new(cfg.max_running)),
+            jobs,
             cfg,
-        }
+        })
     }
 
     /// Waits for a slot; [`GuardError::Busy`] when the wait runs out.
@@ -114,28 +133,69 @@ impl HashPool {
             .map_err(|_| GuardError::Busy)?
     }
 
-    /// Runs CPU-heavy work on a blocking thread once one of the `max_running` places is free
-    /// (admission already bounds how many wait for one). The slot and the place move into the
-    /// blocking task and are released when the work ends, not when the caller stops waiting:
-    /// a request dropped mid-hash (a client that hangs up) cannot leave hashing unbounded.
+    /// Runs CPU-heavy work on a hashing thread (admission already bounds how many wait for
+    /// one). The slot moves into the work and is released when the work ends, not when the
+    /// caller stops waiting: a request dropped mid-hash (a client that hangs up) cannot leave
+    /// hashing unbounded.
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         slot: Slot,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, GuardError> {
-        let running = self
-            .running
-            .clone()
-            .acquire_owned()
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _held = slot;
+            // A receiver that is gone (the caller hung up) does not matter.
+            let _ = done.send(work());
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| GuardError::Hashing("the hashing threads have stopped".into()))?;
+        result
             .await
-            .map_err(|_| GuardError::Busy)?;
-        tokio::task::spawn_blocking(move || {
-            let _held = (slot, running);
-            work()
-        })
-        .await
-        .map_err(|e| GuardError::Hashing(format!("hashing task failed: {e}")))
+            .map_err(|_| GuardError::Hashing("the hashing task failed".into()))
     }
+}
+
+/// A hashing thread: takes work from the queue until the pool is dropped. A job that panics
+/// fails its caller (its result is never sent) but not the thread.
+fn hashing_thread(queue: &Mutex<Receiver<Job>>, core: Option<usize>) {
+    if let Some(core) = core {
+        let mut set = rustix::thread::CpuSet::new();
+        set.set(core);
+        if let Err(e) = rustix::thread::sched_setaffinity(None, &set) {
+            tracing::debug!(core, error = %e, "hashing thread not pinned");
+        }
+    }
+    loop {
+        let job = {
+            let queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
+            match queue.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        };
+        if catch_unwind(AssertUnwindSafe(job)).is_err() {
+            tracing::error!("a hashing job panicked");
+        }
+    }
+}
+
+/// The cores the hashing threads are pinned to: the first `threads` of those this process may
+/// run on, or none when it may run on fewer (pinning two hashes to one core would be worse than
+/// letting the scheduler choose).
+fn cores_for(threads: usize) -> Vec<usize> {
+    let Ok(allowed) = rustix::thread::sched_getaffinity(None) else {
+        return Vec::new();
+    };
+    let cores: Vec<usize> = (0..rustix::thread::CpuSet::MAX_CPU)
+        .filter(|&c| allowed.is_set(c))
+        .take(threads)
+        .collect();
+    if cores.len() < threads {
+        return Vec::new();
+    }
+    cores
 }
 
 #[cfg(test)]
@@ -150,7 +210,8 @@ mod tests {
             trusted_reserve: 1,
             max_wait: Duration::from_millis(20),
             trusted_max_wait: Duration::from_millis(20),
-        });
+        })
+        .unwrap();
         let a = pool.acquire(Trust::Unknown).await.unwrap();
         let b = pool.acquire(Trust::Unknown).await.unwrap();
         assert!(matches!(
@@ -169,5 +230,32 @@ mod tests {
                 .unwrap(),
             7
         );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_its_caller_and_the_threads_go_on() {
+        let pool = HashPool::new(HashingConfig {
+            max_running: 1,
+            ..HashingConfig::default()
+        })
+        .unwrap();
+        let slot = pool.acquire(Trust::Known).await.unwrap();
+        let failed = pool.run(slot, || -> u32 { panic!("boom") }).await;
+        assert!(matches!(failed, Err(GuardError::Hashing(_))));
+        for i in 0..pool.cfg.max_in_flight * 2 {
+            let slot = pool.acquire(Trust::Known).await.unwrap();
+            assert_eq!(
+                pool.run(slot, move || i).await.unwrap(),
+                i,
+                "slots come back"
+            );
+        }
+    }
+
+    #[test]
+    fn hashing_threads_get_distinct_cores_or_none() {
+        let cores = cores_for(2);
+        assert!(cores.is_empty() || (cores.len() == 2 && cores[0] != cores[1]));
+        assert!(cores_for(rustix::thread::CpuSet::MAX_CPU + 1).is_empty());
     }
 }

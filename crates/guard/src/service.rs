@@ -183,7 +183,7 @@ impl GuardService {
             inner: Arc::new(Inner {
                 store: Store::new(db),
                 clock,
-                pool: HashPool::new(config.hashing),
+                pool: HashPool::new(config.hashing)?,
                 config,
                 hasher,
                 dummy,
