@@ -2,7 +2,8 @@
 //! ceiling of the hash on this machine, throttled rejections per second, the owner's p99 latency
 //! during a flood of wrong guesses, bulk import, and a forced reset of a million accounts.
 //!
-//! `cargo run --release -p custodian-guard --example guard_bench [-- --accounts N] [-- --pg]`
+//! `cargo run --release -p custodian-guard --example guard_bench [-- --accounts N] [-- --pg]
+//! [-- --reset-only]`
 //! (SQLite in a temporary directory by default; `--pg` uses `CUSTODIAN_TEST_PG_URL`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a benchmark binary
 
@@ -332,141 +333,144 @@ async fn main() {
         .unwrap()
         .phc;
 
-    // 1. The ceiling of the hash itself and the guard end to end, alternated ROUNDS times in
-    //    short slices so that changes in the machine's load hit both alike. The ceiling is the
-    //    hash on as many threads as there are cores, which is also how many hashes the guard
-    //    computes at once (`max_running`); more threads than cores is shown for reference once.
-    let slots = guard.config().hashing.max_in_flight;
-    let running = guard.config().hashing.max_running;
-    let accounts = import(&guard, 2_000, &phc).await;
-    let over: Vec<f64> = (running + 1..=slots).map(|t| ceiling(3.0, t)).collect();
-    println!(
-        "  for reference, raw hashes/s with {}..={slots} threads: {over:.1?}",
-        running + 1
-    );
-    let (mut raw, mut layer, mut plain) = (0.0, 0.0, 0.0);
-    for _ in 0..10 {
-        raw += ceiling(1.0, running);
-        layer += hasher_rate(&phc, 1.0, running);
-        plain += crate_verify_rate(&phc, 1.0, running);
-    }
-    println!(
-        "  for reference, {running} threads, 10 alternating seconds each: raw {:.1}/s, through \
-         the hashing layer {:.1}/s = {:.0}%, the argon2 crate's verify_password {:.1}/s = {:.0}%",
-        raw / 10.0,
-        layer / 10.0,
-        100.0 * layer / raw,
-        plain / 10.0,
-        100.0 * plain / raw
-    );
-    let (mut raw_total, mut guard_total) = (0.0, 0.0);
-    let mut ratios = Vec::new();
-    for round in 0..ROUNDS {
-        let raw = ceiling(2.0, running);
-        let rate = guard_rate(&guard, &accounts, 3.0).await;
+    // `--reset-only` skips to step 4.
+    if !args.iter().any(|a| a == "--reset-only") {
+        // 1. The ceiling of the hash itself and the guard end to end, alternated ROUNDS times in
+        //    short slices so that changes in the machine's load hit both alike. The ceiling is the
+        //    hash on as many threads as there are cores, which is also how many hashes the guard
+        //    computes at once (`max_running`); more threads than cores is shown for reference once.
+        let slots = guard.config().hashing.max_in_flight;
+        let running = guard.config().hashing.max_running;
+        let accounts = import(&guard, 2_000, &phc).await;
+        let over: Vec<f64> = (running + 1..=slots).map(|t| ceiling(3.0, t)).collect();
         println!(
-            "round {round}: argon2id m=19456 t=2 p=1 raw ceiling ({running} threads) {raw:.1}/s ({:.1} ms per hash per core); guard {rate:.1}/s = {:.0}%",
-            1000.0 * running as f64 / raw,
-            100.0 * rate / raw
+            "  for reference, raw hashes/s with {}..={slots} threads: {over:.1?}",
+            running + 1
         );
-        raw_total += raw;
-        guard_total += rate;
-        ratios.push(100.0 * rate / raw);
-    }
-    ratios.sort_by(f64::total_cmp);
-    println!(
-        "guard verifications (right PIN, 64 callers) vs the raw ceiling: {:.1}/s vs {:.1}/s = {:.0}% (rounds {:.0}–{:.0}%, median {:.0}%)",
-        guard_total / ROUNDS as f64,
-        raw_total / ROUNDS as f64,
-        100.0 * guard_total / raw_total,
-        ratios[0],
-        ratios[ROUNDS - 1],
-        (ratios[ROUNDS / 2 - 1] + ratios[ROUNDS / 2]) / 2.0
-    );
+        let (mut raw, mut layer, mut plain) = (0.0, 0.0, 0.0);
+        for _ in 0..10 {
+            raw += ceiling(1.0, running);
+            layer += hasher_rate(&phc, 1.0, running);
+            plain += crate_verify_rate(&phc, 1.0, running);
+        }
+        println!(
+            "  for reference, {running} threads, 10 alternating seconds each: raw {:.1}/s, through \
+             the hashing layer {:.1}/s = {:.0}%, the argon2 crate's verify_password {:.1}/s = {:.0}%",
+            raw / 10.0,
+            layer / 10.0,
+            100.0 * layer / raw,
+            plain / 10.0,
+            100.0 * plain / raw
+        );
+        let (mut raw_total, mut guard_total) = (0.0, 0.0);
+        let mut ratios = Vec::new();
+        for round in 0..ROUNDS {
+            let raw = ceiling(2.0, running);
+            let rate = guard_rate(&guard, &accounts, 3.0).await;
+            println!(
+                "round {round}: argon2id m=19456 t=2 p=1 raw ceiling ({running} threads) {raw:.1}/s ({:.1} ms per hash per core); guard {rate:.1}/s = {:.0}%",
+                1000.0 * running as f64 / raw,
+                100.0 * rate / raw
+            );
+            raw_total += raw;
+            guard_total += rate;
+            ratios.push(100.0 * rate / raw);
+        }
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "guard verifications (right PIN, 64 callers) vs the raw ceiling: {:.1}/s vs {:.1}/s = {:.0}% (rounds {:.0}–{:.0}%, median {:.0}%)",
+            guard_total / ROUNDS as f64,
+            raw_total / ROUNDS as f64,
+            100.0 * guard_total / raw_total,
+            ratios[0],
+            ratios[ROUNDS - 1],
+            (ratios[ROUNDS / 2 - 1] + ratios[ROUNDS / 2]) / 2.0
+        );
 
-    // 2. Throttled rejections: one source over its limit, hammered by 2 tasks.
-    let victim = AccountId::parse("ACCT-VICTIM").unwrap();
-    let attacker = ctx("192.0.2.66", None);
-    for _ in 0..6 {
-        guard
-            .verify(
-                &victim,
-                SecretKind::Pin,
-                &SecretString::from("000001"),
-                &attacker,
-            )
-            .await
-            .unwrap();
-    }
-    let evals = guard.hasher().evaluations();
-    let n = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..cores() {
-        let (g, n, v, c) = (guard.clone(), n.clone(), victim.clone(), attacker.clone());
-        tasks.push(tokio::spawn(async move {
-            let s = SecretString::from("000002");
-            while start.elapsed() < Duration::from_secs(3) {
-                for _ in 0..1000 {
-                    let r = g.verify(&v, SecretKind::Pin, &s, &c).await.unwrap();
-                    assert!(matches!(r, Verdict::Throttled { .. } | Verdict::Locked));
-                }
-                n.fetch_add(1000, Ordering::Relaxed);
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let secs = start.elapsed().as_secs_f64();
-    let count = n.load(Ordering::Relaxed) as f64;
-    println!(
-        "throttled rejections: {:.0}/s ({:.1} µs each per core), Argon2 evaluations during them: {}",
-        count / secs,
-        1e6 * secs * cores() as f64 / count,
-        guard.hasher().evaluations() - evals
-    );
-    guard.flush_events().await.unwrap();
-
-    // 3. The owner's latency from a known device during floods of wrong guesses from ever new
-    //    addresses: (a) at the owner's own account, (b) the worst case, at random other
-    //    accounts, so that no guess is throttled and every one wants an Argon2 evaluation.
-    let owner = accounts[0].clone();
-    let owner_ctx = ctx("172.16.0.1", Some("owner-phone"));
-    let ok = guard
-        .verify(
-            &owner,
-            SecretKind::Pin,
-            &SecretString::from(PIN),
-            &owner_ctx,
-        )
-        .await;
-    assert_eq!(ok.unwrap(), Verdict::Ok);
-    let floods: [(&str, Target); 2] = [
-        ("at the owner's account", |_, _| 0),
-        ("at random other accounts", |i, n| {
-            1 + (i as usize * 7919) % (n - 1)
-        }),
-    ];
-    for (what, target) in floods {
-        let (stop, count, tasks) = flood(&guard, &accounts, target);
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        // 2. Throttled rejections: one source over its limit, hammered by 2 tasks.
+        let victim = AccountId::parse("ACCT-VICTIM").unwrap();
+        let attacker = ctx("192.0.2.66", None);
+        for _ in 0..6 {
+            guard
+                .verify(
+                    &victim,
+                    SecretKind::Pin,
+                    &SecretString::from("000001"),
+                    &attacker,
+                )
+                .await
+                .unwrap();
+        }
+        let evals = guard.hasher().evaluations();
+        let n = Arc::new(AtomicU64::new(0));
         let start = Instant::now();
-        let before = count.load(Ordering::Relaxed);
-        let mut lat = owner_latencies(&guard, &owner, 200).await;
-        let rate = (count.load(Ordering::Relaxed) - before) as f64 / start.elapsed().as_secs_f64();
-        stop.store(true, Ordering::Relaxed);
+        let mut tasks = Vec::new();
+        for _ in 0..cores() {
+            let (g, n, v, c) = (guard.clone(), n.clone(), victim.clone(), attacker.clone());
+            tasks.push(tokio::spawn(async move {
+                let s = SecretString::from("000002");
+                while start.elapsed() < Duration::from_secs(3) {
+                    for _ in 0..1000 {
+                        let r = g.verify(&v, SecretKind::Pin, &s, &c).await.unwrap();
+                        assert!(matches!(r, Verdict::Throttled { .. } | Verdict::Locked));
+                    }
+                    n.fetch_add(1000, Ordering::Relaxed);
+                }
+            }));
+        }
         for t in tasks {
             t.await.unwrap();
         }
+        let secs = start.elapsed().as_secs_f64();
+        let count = n.load(Ordering::Relaxed) as f64;
         println!(
-            "owner during a flood {what} ({rate:.0} wrong guesses/s): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-            pct(&mut lat, 0.5),
-            pct(&mut lat, 0.99),
-            pct(&mut lat, 1.0)
+            "throttled rejections: {:.0}/s ({:.1} µs each per core), Argon2 evaluations during them: {}",
+            count / secs,
+            1e6 * secs * cores() as f64 / count,
+            guard.hasher().evaluations() - evals
         );
-    }
+        guard.flush_events().await.unwrap();
 
+        // 3. The owner's latency from a known device during floods of wrong guesses from ever new
+        //    addresses: (a) at the owner's own account, (b) the worst case, at random other
+        //    accounts, so that no guess is throttled and every one wants an Argon2 evaluation.
+        let owner = accounts[0].clone();
+        let owner_ctx = ctx("172.16.0.1", Some("owner-phone"));
+        let ok = guard
+            .verify(
+                &owner,
+                SecretKind::Pin,
+                &SecretString::from(PIN),
+                &owner_ctx,
+            )
+            .await;
+        assert_eq!(ok.unwrap(), Verdict::Ok);
+        let floods: [(&str, Target); 2] = [
+            ("at the owner's account", |_, _| 0),
+            ("at random other accounts", |i, n| {
+                1 + (i as usize * 7919) % (n - 1)
+            }),
+        ];
+        for (what, target) in floods {
+            let (stop, count, tasks) = flood(&guard, &accounts, target);
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let start = Instant::now();
+            let before = count.load(Ordering::Relaxed);
+            let mut lat = owner_latencies(&guard, &owner, 200).await;
+            let rate =
+                (count.load(Ordering::Relaxed) - before) as f64 / start.elapsed().as_secs_f64();
+            stop.store(true, Ordering::Relaxed);
+            for t in tasks {
+                t.await.unwrap();
+            }
+            println!(
+                "owner during a flood {what} ({rate:.0} wrong guesses/s): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                pct(&mut lat, 0.5),
+                pct(&mut lat, 0.99),
+                pct(&mut lat, 1.0)
+            );
+        }
+    }
     // 4. Import and forced reset of n_reset accounts.
     let start = Instant::now();
     let cohort: Vec<AccountId> = {

@@ -64,10 +64,18 @@ use custodian_db::{Component, Migration};
 /// The schema this crate owns.
 pub const COMPONENT: Component = Component {
     name: "guard",
-    migrations: &[Migration {
-        version: 1,
-        name: "credentials, counters, codes, events, lines, resets",
-        sqlite: include_str!("../migrations/sqlite/0001_guard.sql"),
-        postgres: include_str!("../migrations/postgres/0001_guard.sql"),
-    }],
+    migrations: &[
+        Migration {
+            version: 1,
+            name: "credentials, counters, codes, events, lines, resets",
+            sqlite: include_str!("../migrations/sqlite/0001_guard.sql"),
+            postgres: include_str!("../migrations/postgres/0001_guard.sql"),
+        },
+        Migration {
+            version: 2,
+            name: "room for in-place updates of reset members and credentials",
+            sqlite: include_str!("../migrations/sqlite/0002_reset_fillfactor.sql"),
+            postgres: include_str!("../migrations/postgres/0002_reset_fillfactor.sql"),
+        },
+    ],
 };
