@@ -306,16 +306,7 @@ async fn main() {
     let guard = GuardService::new(
         t.db.clone(),
         Arc::new(SystemClock),
-        {
-            let mut c = GuardConfig::default();
-            if let Some(n) = std::env::var("EXP_IN_FLIGHT")
-                .ok()
-                .and_then(|v| v.parse().ok())
-            {
-                c.hashing.max_in_flight = n;
-            }
-            c
-        },
+        GuardConfig::default(),
         GuardDeps {
             peppers: Vec::new(),
             facts: Arc::new(NoFacts),
