@@ -10,9 +10,9 @@
 //! flood of guesses cannot put more than a few hashes ahead of a known device, and cannot turn
 //! into an unbounded queue of 19 MiB hashes.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
@@ -73,35 +73,134 @@ pub(crate) struct Slot {
     _unknown: Option<OwnedSemaphorePermit>,
 }
 
-/// Work for a hashing thread.
-type Job = Box<dyn FnOnce() + Send + 'static>;
+/// Work for a hashing thread. It returns what hands its result to the caller, which the thread
+/// runs only after it has marked itself idle (see [`Queue`]).
+type Job = Box<dyn FnOnce() -> Deliver + Send + 'static>;
+type Deliver = Box<dyn FnOnce() + Send + 'static>;
+
+/// The hashing threads' queue. Work goes to the lowest-numbered idle thread, so hashes that come
+/// one at a time always run on the same thread and core: handing them out in turn would put
+/// every other request on the other core, and any difference between the cores' loads would
+/// show as a difference between those requests (between a known and an unknown account, say,
+/// when they alternate). Work that finds no idle thread waits in a shared queue.
+struct Queue {
+    state: Mutex<QueueState>,
+    wake: Vec<Condvar>,
+}
+
+struct QueueState {
+    shared: VecDeque<Job>,
+    own: Vec<Option<Job>>,
+    idle: Vec<bool>,
+    closed: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push(&self, job: Job) {
+        let mut state = self.lock();
+        match state.idle.iter().position(|&idle| idle) {
+            Some(i) => {
+                state.idle[i] = false;
+                state.own[i] = Some(job);
+                self.wake[i].notify_one();
+            }
+            None => state.shared.push_back(job),
+        }
+    }
+
+    /// The next job for thread `i`, waiting while there is none; `None` once closed.
+    fn next(&self, i: usize) -> Option<Job> {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.own[i].take() {
+                return Some(job);
+            }
+            if let Some(job) = state.shared.pop_front() {
+                state.idle[i] = false;
+                return Some(job);
+            }
+            if state.closed {
+                return None;
+            }
+            state.idle[i] = true;
+            state = self.wake[i]
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Thread `i` finished its job: it takes new work first unless older work is waiting.
+    fn finished(&self, i: usize) {
+        let mut state = self.lock();
+        if state.shared.is_empty() && state.own[i].is_none() {
+            state.idle[i] = true;
+        }
+    }
+
+    fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        for w in &self.wake {
+            w.notify_one();
+        }
+    }
+}
 
 /// The bounded hashing pool.
-#[derive(Debug)]
 pub(crate) struct HashPool {
     all: Arc<Semaphore>,
     unknown: Arc<Semaphore>,
-    jobs: Sender<Job>,
+    queue: Arc<Queue>,
     cfg: HashingConfig,
+}
+
+impl std::fmt::Debug for HashPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashPool")
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for HashPool {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
 }
 
 impl HashPool {
     /// Starts `max_running` hashing threads; they end when the pool is dropped.
     pub(crate) fn new(cfg: HashingConfig) -> Result<HashPool, GuardError> {
-        let (jobs, queue) = channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let queue = Arc::new(Queue {
+            state: Mutex::new(QueueState {
+                shared: VecDeque::new(),
+                own: (0..cfg.max_running).map(|_| None).collect(),
+                idle: vec![true; cfg.max_running],
+                closed: false,
+            }),
+            wake: (0..cfg.max_running).map(|_| Condvar::new()).collect(),
+        });
         let cores = cores_for(cfg.max_running);
         for i in 0..cfg.max_running {
-            let (queue, core) = (queue.clone(), cores.get(i).copied());
-            std::thread::Builder::new()
+            let (q, core) = (queue.clone(), cores.get(i).copied());
+            let started = std::thread::Builder::new()
                 .name(format!("guard-hash-{i}"))
-                .spawn(move || hashing_thread(&queue, core))
-                .map_err(|e| GuardError::Config(format!("cannot start a hashing thread: {e}")))?;
+                .spawn(move || hashing_thread(&q, i, core));
+            if let Err(e) = started {
+                queue.close();
+                return Err(GuardError::Config(format!(
+                    "cannot start a hashing thread: {e}"
+                )));
+            }
         }
         Ok(HashPool {
             all: Arc::new(Semaphore::new(cfg.max_in_flight)),
             unknown: Arc::new(Semaphore::new(cfg.max_in_flight - cfg.trusted_reserve)),
-            jobs,
+            queue,
             cfg,
         })
     }
@@ -144,22 +243,23 @@ impl HashPool {
     ) -> Result<T, GuardError> {
         let (done, result) = oneshot::channel();
         let job: Job = Box::new(move || {
-            let _held = slot;
-            // A receiver that is gone (the caller hung up) does not matter.
-            let _ = done.send(work());
+            let out = work();
+            drop(slot);
+            Box::new(move || {
+                // A receiver that is gone (the caller hung up) does not matter.
+                let _ = done.send(out);
+            })
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| GuardError::Hashing("the hashing threads have stopped".into()))?;
+        self.queue.push(job);
         result
             .await
             .map_err(|_| GuardError::Hashing("the hashing task failed".into()))
     }
 }
 
-/// A hashing thread: takes work from the queue until the pool is dropped. A job that panics
+/// Hashing thread `i`: takes work from the queue until the pool is dropped. A job that panics
 /// fails its caller (its result is never sent) but not the thread.
-fn hashing_thread(queue: &Mutex<Receiver<Job>>, core: Option<usize>) {
+fn hashing_thread(queue: &Queue, i: usize, core: Option<usize>) {
     if let Some(core) = core {
         let mut set = rustix::thread::CpuSet::new();
         set.set(core);
@@ -167,16 +267,12 @@ fn hashing_thread(queue: &Mutex<Receiver<Job>>, core: Option<usize>) {
             tracing::debug!(core, error = %e, "hashing thread not pinned");
         }
     }
-    loop {
-        let job = {
-            let queue = queue.lock().unwrap_or_else(PoisonError::into_inner);
-            match queue.recv() {
-                Ok(job) => job,
-                Err(_) => return,
-            }
-        };
-        if catch_unwind(AssertUnwindSafe(job)).is_err() {
-            tracing::error!("a hashing job panicked");
+    while let Some(job) = queue.next(i) {
+        let deliver = catch_unwind(AssertUnwindSafe(job));
+        queue.finished(i);
+        match deliver {
+            Ok(deliver) => deliver(),
+            Err(_) => tracing::error!("a hashing job panicked"),
         }
     }
 }
@@ -250,6 +346,30 @@ mod tests {
                 "slots come back"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn work_one_at_a_time_stays_on_one_thread_and_concurrent_work_spreads() {
+        let pool = HashPool::new(HashingConfig {
+            max_running: 2,
+            ..HashingConfig::default()
+        })
+        .unwrap();
+        let name = || std::thread::current().name().unwrap_or_default().to_owned();
+        for _ in 0..6 {
+            let slot = pool.acquire(Trust::Known).await.unwrap();
+            assert_eq!(pool.run(slot, name).await.unwrap(), "guard-hash-0");
+        }
+        let slow = move || {
+            std::thread::sleep(Duration::from_millis(50));
+            name()
+        };
+        let (a, b) = (
+            pool.acquire(Trust::Known).await.unwrap(),
+            pool.acquire(Trust::Known).await.unwrap(),
+        );
+        let (x, y) = tokio::join!(pool.run(a, slow), pool.run(b, slow));
+        assert_ne!(x.unwrap(), y.unwrap(), "two at once run on both threads");
     }
 
     #[test]
