@@ -55,9 +55,31 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
-/// The hash alone, at its fastest: `threads` threads computing Argon2id at OWASP's parameters
-/// for `secs` seconds straight through the `argon2` crate, each in working memory allocated
-/// once (no pool, no wiping, no PHC parsing, no comparison).
+/// Hashes per second: `threads` threads, each calling the hash that `make` builds for it (once
+/// per thread, so per-thread state stays in it) until `secs` seconds have passed.
+fn rate<H: FnMut() + Send + 'static>(secs: f64, threads: usize, make: impl Fn() -> H) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..threads)
+        .map(|_| {
+            let (mut hash, d) = (make(), done.clone());
+            std::thread::spawn(move || {
+                while start.elapsed().as_secs_f64() < secs {
+                    hash();
+                    d.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The hash alone, at its fastest: Argon2id at OWASP's parameters straight through the `argon2`
+/// crate, each thread in working memory allocated once (no pool, no wiping, no PHC parsing, no
+/// comparison).
 fn ceiling(secs: f64, threads: usize) -> f64 {
     let p = HashParams::OWASP;
     let params = argon2::Params::new(p.m_kib(), p.t(), p.p(), Some(32)).unwrap();
@@ -66,88 +88,54 @@ fn ceiling(secs: f64, threads: usize) -> f64 {
         argon2::Version::V0x13,
         params.clone(),
     );
-    let done = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let threads: Vec<_> = (0..threads)
-        .map(|_| {
-            let (e, d) = (engine.clone(), done.clone());
-            let mut memory = vec![argon2::Block::default(); params.block_count()];
-            std::thread::spawn(move || {
-                let mut out = [0u8; 32];
-                while start.elapsed().as_secs_f64() < secs {
-                    e.hash_password_into_with_memory(
-                        PIN.as_bytes(),
-                        b"sixteen byte salt",
-                        &mut out,
-                        &mut memory,
-                    )
-                    .unwrap();
-                    d.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
-    let wall = start.elapsed().as_secs_f64();
-    done.load(Ordering::Relaxed) as f64 / wall
+    rate(secs, threads, || {
+        let e = engine.clone();
+        let mut memory = vec![argon2::Block::default(); params.block_count()];
+        let mut out = [0u8; 32];
+        move || {
+            e.hash_password_into_with_memory(
+                PIN.as_bytes(),
+                b"sixteen byte salt",
+                &mut out,
+                &mut memory,
+            )
+            .unwrap();
+        }
+    })
 }
 
 /// The guard's hashing layer alone (`Hasher::verify`: PHC parsing, pooled and wiped working
-/// memory, constant-time comparison) on `threads` threads for `secs` seconds.
+/// memory, constant-time comparison).
 fn hasher_rate(phc: &str, secs: f64, threads: usize) -> f64 {
     let hasher = Arc::new(Hasher::new(HashParams::OWASP, Vec::new()));
     let stored = custodian_guard::hash::StoredHash {
         phc: phc.to_owned(),
         pepper_id: 0,
     };
-    let done = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let threads: Vec<_> = (0..threads)
-        .map(|_| {
-            let (h, s, d) = (hasher.clone(), stored.clone(), done.clone());
-            std::thread::spawn(move || {
-                while start.elapsed().as_secs_f64() < secs {
-                    assert!(matches!(
-                        h.verify(PIN.as_bytes(), &s),
-                        custodian_guard::hash::HashCheck::Match { .. }
-                    ));
-                    d.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+    rate(secs, threads, || {
+        let (h, s) = (hasher.clone(), stored.clone());
+        move || {
+            assert!(matches!(
+                h.verify(PIN.as_bytes(), &s),
+                custodian_guard::hash::HashCheck::Match { .. }
+            ));
+        }
+    })
 }
 
 /// The `argon2` crate's own `verify_password` (fresh working memory for every hash, as most
-/// callers use it) on `threads` threads for `secs` seconds.
+/// callers use it).
 fn crate_verify_rate(phc: &str, secs: f64, threads: usize) -> f64 {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    let done = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let threads: Vec<_> = (0..threads)
-        .map(|_| {
-            let (phc, d) = (phc.to_owned(), done.clone());
-            std::thread::spawn(move || {
-                let parsed = PasswordHash::new(&phc).unwrap();
-                while start.elapsed().as_secs_f64() < secs {
-                    argon2::Argon2::default()
-                        .verify_password(PIN.as_bytes(), &parsed)
-                        .unwrap();
-                    d.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+    rate(secs, threads, || {
+        let phc = phc.to_owned();
+        move || {
+            let parsed = PasswordHash::new(&phc).unwrap();
+            argon2::Argon2::default()
+                .verify_password(PIN.as_bytes(), &parsed)
+                .unwrap();
+        }
+    })
 }
 
 async fn import(guard: &GuardService, n: usize, phc: &str) -> Vec<AccountId> {

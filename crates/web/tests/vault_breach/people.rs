@@ -12,6 +12,14 @@ fn person(i: usize) -> Value {
            "ssn": format!("41{i}-45-6789"), "phone": format!("+1415555{:04}", 200 + i)})
 }
 
+/// A list of 1,001 ids is refused at the edge with 422, naming `ids`.
+async fn too_many_ids_are_refused(app: &axum::Router, path: &str, key: &str) {
+    let many: Vec<String> = (0..1_001).map(|i| format!("X{i}")).collect();
+    let (s, _, b) = call(app, req("POST", path, key, Some(json!({"ids": many})))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+    assert_eq!(json_of(&b)["error"]["field"], "ids", "{path}");
+}
+
 async fn people_over_http(t: &TestDb) {
     let (app, auth, _) = app(t).await;
     let key = |name: &'static str, role: &'static str| {
@@ -119,19 +127,7 @@ async fn people_over_http(t: &TestDb) {
         "{text}"
     );
     // Too many ids and unknown fields are refused at the edge.
-    let many: Vec<String> = (0..1_001).map(|i| format!("X{i}")).collect();
-    let (s, _, b) = call(
-        &app,
-        req(
-            "POST",
-            "/v1/people/read",
-            &agent,
-            Some(json!({"ids": many})),
-        ),
-    )
-    .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(json_of(&b)["error"]["field"], "ids");
+    too_many_ids_are_refused(&app, "/v1/people/read", &agent).await;
     let (s, _, b) = call(
         &app,
         req(
@@ -306,19 +302,7 @@ async fn people_over_http(t: &TestDb) {
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "re-wrapping needs keys.rotate");
-    let many: Vec<String> = (0..1_001).map(|i| format!("X{i}")).collect();
-    let (s, _, b) = call(
-        &app,
-        req(
-            "POST",
-            "/v1/people/rewrap",
-            &admin,
-            Some(json!({"ids": many})),
-        ),
-    )
-    .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(json_of(&b)["error"]["field"], "ids");
+    too_many_ids_are_refused(&app, "/v1/people/rewrap", &admin).await;
 }
 
 custodian_db::backend_tests!(people_over_http);
