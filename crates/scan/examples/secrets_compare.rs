@@ -9,7 +9,8 @@
 //! `scripts/bench-scan.sh` installs the two references, builds the inputs and runs this.
 //!
 //! - **Tree**: every file under `--tree`, page cache warm; best of `--runs` for Custodian and
-//!   ripsecrets, one run of detect-secrets (it is two orders of magnitude slower).
+//!   ripsecrets, one run of detect-secrets (it is two orders of magnitude slower). Custodian and
+//!   ripsecrets are timed on both inputs before detect-secrets runs at all.
 //! - **History**: Custodian reads the repository's history itself (every blob once). Neither
 //!   reference reads git history, so they get what Custodian reads, handed to them as plain
 //!   files: every blob of the repository written to a directory (the export is not timed, to
@@ -164,10 +165,55 @@ fn print_throughput(title: &str, bytes: u64, rows: &[Row]) {
     }
 }
 
-/// Times Custodian and both references on the plain files under `dir`.
-fn throughput(a: &Args, scanner: &Scanner, title: &str, dir: &Path) -> Result<(), Error> {
+/// One input's measurements: Custodian's and ripsecrets' runs are all taken before any
+/// detect-secrets run, so the fast scanners are timed on a quiet machine; detect-secrets (two
+/// orders of magnitude slower) comes last, once per input.
+struct Input {
+    title: String,
+    bytes: u64,
+    /// What the references scan: the tree itself, or the history's blobs written out.
+    files: PathBuf,
+    names: [&'static str; 3],
+    ours: Vec<Duration>,
+    rip: Vec<Duration>,
+    /// What Custodian and ripsecrets reported, printed under the table.
+    reported: String,
+}
+
+impl Input {
+    /// Runs detect-secrets once and prints the table.
+    fn finish(self, a: &Args) -> Result<(), Error> {
+        let (ds_time, ds_out) = detect_secrets(&a.detect_secrets, &self.files)?;
+        let ds_found = detect_secrets_files(&ds_out)?.len();
+        let (b, m) = best_and_median(self.ours);
+        let (rb, rm) = best_and_median(self.rip);
+        let row = |name, best, median, runs| Row {
+            name,
+            best,
+            median,
+            runs,
+        };
+        print_throughput(
+            &self.title,
+            self.bytes,
+            &[
+                row(self.names[0], b, m, a.runs),
+                row(self.names[1], rb, rm, a.runs),
+                row(self.names[2], ds_time, ds_time, 1),
+            ],
+        );
+        println!(
+            "\nReported: {}; detect-secrets {ds_found} files.",
+            self.reported
+        );
+        Ok(())
+    }
+}
+
+/// Times Custodian and ripsecrets on the plain files under `dir`.
+fn tree(a: &Args, scanner: &Scanner, dir: &Path) -> Result<Input, Error> {
     let (files, bytes) = warm(dir)?;
-    eprintln!("{title}: {files} files, {:.1} MiB", mib(bytes));
+    eprintln!("source tree: {files} files, {:.1} MiB", mib(bytes));
     let mut ours = Vec::new();
     let mut found = 0;
     for _ in 0..a.runs {
@@ -182,39 +228,15 @@ fn throughput(a: &Args, scanner: &Scanner, title: &str, dir: &Path) -> Result<()
         rip.push(t);
         rip_found = out.lines().count();
     }
-    let (ds_time, ds_out) = detect_secrets(&a.detect_secrets, dir)?;
-    let ds_found = detect_secrets_files(&ds_out)?.len();
-    let (b, m) = best_and_median(ours);
-    let (rb, rm) = best_and_median(rip);
-    print_throughput(
-        title,
+    Ok(Input {
+        title: format!("Source tree ({files} files)"),
         bytes,
-        &[
-            Row {
-                name: "Custodian",
-                best: b,
-                median: m,
-                runs: a.runs,
-            },
-            Row {
-                name: "ripsecrets",
-                best: rb,
-                median: rm,
-                runs: a.runs,
-            },
-            Row {
-                name: "detect-secrets",
-                best: ds_time,
-                median: ds_time,
-                runs: 1,
-            },
-        ],
-    );
-    println!(
-        "\nReported: Custodian {found} distinct values, ripsecrets {rip_found} lines, \
-         detect-secrets {ds_found} files."
-    );
-    Ok(())
+        files: dir.to_owned(),
+        names: ["Custodian", "ripsecrets", "detect-secrets"],
+        ours,
+        rip,
+        reported: format!("Custodian {found} distinct values, ripsecrets {rip_found} lines"),
+    })
 }
 
 /// Writes every blob of `repo` to `out/<oid>`; returns how many and their bytes.
@@ -274,11 +296,13 @@ fn export_blobs(repo: &Path, out: &Path) -> Result<(usize, u64), Error> {
     Ok((oids.len(), bytes))
 }
 
-fn history(a: &Args, scanner: &Scanner) -> Result<(), Error> {
+/// Times Custodian on the history of `--git` and ripsecrets on its blobs written out.
+fn history(a: &Args, scanner: &Scanner) -> Result<Input, Error> {
     let blobs = a.work.join("blobs");
     let _ = std::fs::remove_dir_all(&blobs);
     let (count, bytes) = export_blobs(&a.git, &blobs)?;
     eprintln!("history: {count} blobs, {:.1} MiB", mib(bytes));
+    warm(&blobs)?;
     let mut ours = Vec::new();
     let mut report = None;
     for _ in 0..a.runs {
@@ -296,43 +320,29 @@ fn history(a: &Args, scanner: &Scanner) -> Result<(), Error> {
         .flat_map(|f| f.locations().iter().filter_map(|l| l.commit()))
         .collect();
     let mut rip = Vec::new();
+    let mut rip_found = 0;
     for _ in 0..a.runs {
-        rip.push(ripsecrets(&a.ripsecrets, &blobs)?.0);
+        let (t, out) = ripsecrets(&a.ripsecrets, &blobs)?;
+        rip.push(t);
+        rip_found = out.lines().count();
     }
-    let (ds_time, _) = detect_secrets(&a.detect_secrets, &blobs)?;
-    let (b, m) = best_and_median(ours);
-    let (rb, rm) = best_and_median(rip);
-    print_throughput(
-        &format!("Git history ({count} blobs)"),
+    Ok(Input {
+        title: format!("Git history ({count} blobs)"),
         bytes,
-        &[
-            Row {
-                name: "Custodian (reads the repository)",
-                best: b,
-                median: m,
-                runs: a.runs,
-            },
-            Row {
-                name: "ripsecrets (blobs as files)",
-                best: rb,
-                median: rm,
-                runs: a.runs,
-            },
-            Row {
-                name: "detect-secrets (blobs as files)",
-                best: ds_time,
-                median: ds_time,
-                runs: 1,
-            },
+        files: blobs,
+        names: [
+            "Custodian (reads the repository)",
+            "ripsecrets (blobs as files)",
+            "detect-secrets (blobs as files)",
         ],
-    );
-    println!(
-        "\nCustodian: {} distinct values, introduced by {} commits.",
-        report.findings.len(),
-        commits.len()
-    );
-    std::fs::remove_dir_all(&blobs)?;
-    Ok(())
+        ours,
+        rip,
+        reported: format!(
+            "Custodian {} distinct values, introduced by {} commits; ripsecrets {rip_found} lines",
+            report.findings.len(),
+            commits.len()
+        ),
+    })
 }
 
 #[derive(Default, Clone, Copy)]
@@ -443,8 +453,13 @@ fn main() -> Result<(), Error> {
     let scanner = Scanner::new(RuleSet::secrets()?, ScanOptions::default())?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("## Secrets: Custodian vs ripsecrets vs detect-secrets ({threads} threads)");
+    // The fast scanners on both inputs first, then every detect-secrets run.
+    let inputs = [tree(&a, &scanner, &a.tree)?, history(&a, &scanner)?];
+    let blobs = inputs[1].files.clone();
+    for input in inputs {
+        input.finish(&a)?;
+    }
+    std::fs::remove_dir_all(&blobs)?;
     fixtures(&a, &scanner)?;
-    throughput(&a, &scanner, "Source tree", &a.tree)?;
-    history(&a, &scanner)?;
     Ok(())
 }
