@@ -544,7 +544,7 @@ pub(crate) async fn suppressed_among(
     for chunk in hashes.chunks(500) {
         let sql = format!(
             "SELECT address_hash FROM notify_suppressions WHERE address_hash IN ({})",
-            params(1, chunk.len())
+            db.dialect().list_placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for h in chunk {
@@ -557,7 +557,8 @@ pub(crate) async fn suppressed_among(
     Ok(out)
 }
 
-/// `$first, $first+1, …` for `n` bound values.
+/// `$first, $first+1, …` for `n` bound values, for statements that use some parameter twice
+/// (anonymous placeholders cannot; see `Dialect::list_placeholders`).
 fn params(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
@@ -614,7 +615,7 @@ pub(crate) async fn recipients(
     for chunk in ids.chunks(500) {
         let sql = format!(
             "{RECIPIENT_SELECT} WHERE r.id IN ({})",
-            params(1, chunk.len())
+            db.dialect().list_placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use custodian_db::sqlx::{self, Any, Row, Transaction};
-use custodian_db::{Database, DbError};
+use custodian_db::{Database, DbError, Dialect};
 
 use crate::record::Field;
 
@@ -125,10 +125,9 @@ pub(crate) async fn find_by_external_ids(
 ) -> Result<HashMap<String, StoredPerson>, DbError> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT {PERSON_COLS} FROM vault_people WHERE external_id IN ({})",
-            placeholders.join(",")
+            Dialect::of(tx).list_placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {
@@ -147,17 +146,17 @@ pub(crate) async fn insert_people(
     tx: &mut Transaction<'_, Any>,
     people: &[SealedPerson],
     now: i64,
-    max_params: usize,
+    dialect: Dialect,
 ) -> Result<HashMap<String, i64>, DbError> {
     const COLS: usize = 22;
     let mut ids = HashMap::with_capacity(people.len());
-    for chunk in people.chunks((max_params / COLS).clamp(1, 1000)) {
+    for chunk in people.chunks((dialect.max_params() / COLS).clamp(1, 1000)) {
         let mut sql = String::from(
             "INSERT INTO vault_people (public_id, external_id, account_kind, state, kek_version, \
              key_version, wrapped_key, record_mac, first_name, last_name, street, city, zip, dob, \
              ssn, drivers_license, phone, email, imei, imsi, created_at, updated_at) VALUES ",
         );
-        push_placeholders(&mut sql, chunk.len(), COLS);
+        sql.push_str(&dialect.row_placeholders(chunk.len(), COLS));
         sql.push_str(" RETURNING id, external_id");
         let mut q = sqlx::query(&sql);
         for p in chunk {
@@ -211,10 +210,11 @@ pub(crate) async fn touch(
     now: i64,
 ) -> Result<(), DbError> {
     for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let d = Dialect::of(tx);
         let sql = format!(
-            "UPDATE vault_people SET updated_at = $1 WHERE id IN ({})",
-            placeholders.join(",")
+            "UPDATE vault_people SET updated_at = {} WHERE id IN ({})",
+            d.param(1),
+            d.list_placeholders(2, chunk.len())
         );
         let mut q = sqlx::query(&sql).bind(now);
         for id in chunk {
@@ -228,10 +228,9 @@ pub(crate) async fn touch(
 /// Deletes every blind index row of the given people.
 pub(crate) async fn delete_bidx(tx: &mut Transaction<'_, Any>, ids: &[i64]) -> Result<(), DbError> {
     for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "DELETE FROM vault_bidx WHERE person_id IN ({})",
-            placeholders.join(",")
+            Dialect::of(tx).list_placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {
@@ -246,12 +245,12 @@ pub(crate) async fn delete_bidx(tx: &mut Transaction<'_, Any>, ids: &[i64]) -> R
 pub(crate) async fn insert_bidx(
     tx: &mut Transaction<'_, Any>,
     rows: &[(Field, u32, &[u8], i64)],
-    max_params: usize,
+    dialect: Dialect,
 ) -> Result<(), DbError> {
-    for chunk in rows.chunks((max_params / 4).clamp(1, 5000)) {
+    for chunk in rows.chunks((dialect.max_params() / 4).clamp(1, 5000)) {
         let mut sql =
             String::from("INSERT INTO vault_bidx (field, version, digest, person_id) VALUES ");
-        push_placeholders(&mut sql, chunk.len(), 4);
+        sql.push_str(&dialect.row_placeholders(chunk.len(), 4));
         let mut q = sqlx::query(&sql);
         for (f, v, d, id) in chunk {
             q = q
@@ -294,10 +293,13 @@ pub(crate) async fn lookup_bidx_many(
     let mut out = Vec::new();
     let chunk_len = db.dialect().max_params().saturating_sub(2).clamp(1, 900);
     for chunk in digests.chunks(chunk_len) {
-        let placeholders: Vec<String> = (3..chunk.len() + 3).map(|i| format!("${i}")).collect();
+        // Anonymous parameters on SQLite bind in the order they appear: that of the binds.
+        let d = db.dialect();
         let sql = format!(
-            "SELECT digest, person_id FROM vault_bidx WHERE field = $1 AND version = $2 AND digest IN ({}) ORDER BY person_id",
-            placeholders.join(",")
+            "SELECT digest, person_id FROM vault_bidx WHERE field = {} AND version = {} AND digest IN ({}) ORDER BY person_id",
+            d.param(1),
+            d.param(2),
+            d.list_placeholders(3, chunk.len())
         );
         let mut q = sqlx::query(&sql)
             .bind(field.index() as i64)
@@ -329,10 +331,9 @@ async fn load_in(
 ) -> Result<Vec<StoredPerson>, DbError> {
     let mut out = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT {PERSON_COLS} FROM vault_people WHERE {column} IN ({}) ORDER BY id",
-            placeholders.join(",")
+            db.dialect().list_placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for k in chunk {
@@ -606,20 +607,4 @@ pub(crate) async fn count_idle_since(
     .fetch_one(db.pool())
     .await?;
     Ok(u64::try_from(n).unwrap_or(0))
-}
-
-fn push_placeholders(sql: &mut String, rows: usize, cols: usize) {
-    use std::fmt::Write;
-    let mut n = 1;
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ",(" });
-        for c in 0..cols {
-            if c > 0 {
-                sql.push(',');
-            }
-            let _ = write!(sql, "${n}");
-            n += 1;
-        }
-        sql.push(')');
-    }
 }

@@ -186,8 +186,8 @@ impl Writer<'_> {
         }
         // Within one batch an external id may repeat; keep the last and reject earlier copies.
         dedupe_new(&mut new_people, &mut slots);
-        let max = cap.db().dialect().max_params();
-        let new_ids = store::insert_people(&mut tx, &new_people, now, max).await?;
+        let dialect = cap.db().dialect();
+        let new_ids = store::insert_people(&mut tx, &new_people, now, dialect).await?;
         for p in new_people {
             if let Some(id) = new_ids.get(&p.external_id) {
                 bidx_rows.extend(p.bidx.into_iter().map(|(f, v, d)| (f, v, d, *id)));
@@ -203,7 +203,7 @@ impl Writer<'_> {
             .iter()
             .map(|(f, v, d, id)| (*f, *v, d.as_slice(), *id))
             .collect();
-        store::insert_bidx(&mut tx, &refs, max).await?;
+        store::insert_bidx(&mut tx, &refs, dialect).await?;
         store::touch(&mut tx, &touched_same, now).await?;
 
         let created: Vec<i64> = new_ids.values().copied().collect();

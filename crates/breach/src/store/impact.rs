@@ -3,10 +3,10 @@
 //! leaves no half-written version behind.
 
 use custodian_db::sqlx::{self, Row};
-use custodian_db::{Database, DbError, is_unique_violation};
+use custodian_db::{Database, DbError, Dialect, is_unique_violation};
 
 use super::incidents::{NewEvent, insert_event};
-use super::{ChunkTable, insert_chunk, placeholders};
+use super::{ChunkTable, insert_chunk};
 use crate::error::BreachError;
 
 /// A version row as stored.
@@ -99,7 +99,7 @@ pub(crate) async fn insert(
     for chunk in new.groups.chunks(500) {
         let sql = format!(
             "INSERT INTO breach_impact_groups (impact_id, account_kind, state, clear, encrypted, people) VALUES {}",
-            placeholders(chunk.len(), 6, 1)
+            Dialect::of(&tx).row_placeholders(chunk.len(), 6)
         );
         let mut q = sqlx::query(&sql);
         for g in chunk {

@@ -123,22 +123,3 @@ pub(crate) async fn for_each_chunk<E: From<DbError>>(
         }
     }
 }
-
-/// `($1,$2,…),(…)` for `rows` rows of `cols` parameters, numbered from `first`.
-pub(crate) fn placeholders(rows: usize, cols: usize, first: usize) -> String {
-    use std::fmt::Write;
-    let mut sql = String::with_capacity(rows * cols * 5);
-    let mut n = first;
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ",(" });
-        for c in 0..cols {
-            if c > 0 {
-                sql.push(',');
-            }
-            let _ = write!(sql, "${n}");
-            n += 1;
-        }
-        sql.push(')');
-    }
-    sql
-}

@@ -8,8 +8,6 @@ use std::collections::HashMap;
 use custodian_db::sqlx::{self, Row};
 use custodian_db::{Database, DbError};
 
-use super::placeholders;
-
 /// External ids per lookup statement.
 const IDS_PER_QUERY: usize = 2_000;
 
@@ -21,8 +19,8 @@ pub(crate) async fn ids_by_external_id(
     let mut out = HashMap::with_capacity(external_ids.len());
     for chunk in external_ids.chunks(IDS_PER_QUERY) {
         let sql = format!(
-            "SELECT id, external_id FROM vault_people WHERE external_id IN {}",
-            placeholders(1, chunk.len(), 1)
+            "SELECT id, external_id FROM vault_people WHERE external_id IN ({})",
+            db.dialect().list_placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {
@@ -77,8 +75,8 @@ pub(crate) async fn public_ids(
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_PER_QUERY) {
         let sql = format!(
-            "SELECT id, public_id, external_id FROM vault_people WHERE id IN {}",
-            placeholders(1, chunk.len(), 1)
+            "SELECT id, public_id, external_id FROM vault_people WHERE id IN ({})",
+            db.dialect().list_placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {

@@ -250,10 +250,12 @@ async fn insert_plain(
                 if ci > 0 {
                     sql.push(',');
                 }
+                // The same placeholders as the vault's own inserts (anonymous on SQLite).
+                let p = db.dialect().param(n);
                 if kind == PlainKind::Pgcrypto && ci >= 3 {
-                    sql.push_str(&format!("pgp_sym_encrypt(${n}, 'bench-key-material')"));
+                    sql.push_str(&format!("pgp_sym_encrypt({p}, 'bench-key-material')"));
                 } else {
-                    sql.push_str(&format!("${n}"));
+                    sql.push_str(&p);
                 }
                 n += 1;
             }

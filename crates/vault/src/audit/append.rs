@@ -17,7 +17,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use custodian_db::sqlx::{self, Any, Row, Transaction};
-use custodian_db::{Clock, Database, Timestamp};
+use custodian_db::{Clock, Database, Dialect, Timestamp};
 
 use super::AuditError;
 use super::entry::{AuditEntry, HASH_LEN, Prepared};
@@ -313,23 +313,6 @@ pub(crate) fn hash_from(bytes: Vec<u8>, seq: i64) -> Result<[u8; HASH_LEN], Audi
     })
 }
 
-/// `($1, …, $cols), ($cols+1, …)` for `rows` rows.
-fn values_list(rows: usize, cols: usize) -> String {
-    let mut sql = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..cols {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(r * cols + c + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 async fn insert_entries(
     tx: &mut Transaction<'_, Any>,
     chained: &[Chained<'_>],
@@ -339,7 +322,7 @@ async fn insert_entries(
         let sql = format!(
             "INSERT INTO access_log (seq, at, principal, action, purpose, request_id, fields, \
              person_count, prev_hash, hash) VALUES {}",
-            values_list(chunk.len(), 10)
+            Dialect::of(tx).row_placeholders(chunk.len(), 10)
         );
         let mut q = sqlx::query(&sql);
         for c in chunk {
@@ -373,7 +356,7 @@ async fn insert_persons(
     for chunk in rows.chunks(PERSON_ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO access_log_person (seq, person_id) VALUES {}",
-            values_list(chunk.len(), 2)
+            Dialect::of(tx).row_placeholders(chunk.len(), 2)
         );
         let mut q = sqlx::query(&sql);
         for (seq, person) in chunk {
@@ -382,15 +365,4 @@ async fn insert_persons(
         q.execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_lists_number_parameters_row_by_row() {
-        assert_eq!(values_list(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(values_list(1, 1), "($1)");
-    }
 }
