@@ -172,6 +172,12 @@ pub async fn import_file(
         w.flush().map_err(read_err)?;
     }
     finish_job(db, job.0, writer.0.now()).await?;
+    if report.created + report.updated > 0 {
+        // Lookups right after a large import (the breach engine's resolution) need it.
+        db.vacuum_analyze(&["vault_people", "vault_bidx", "access_log_person"])
+            .await
+            .map_err(VaultError::from)?;
+    }
     Ok(report)
 }
 
