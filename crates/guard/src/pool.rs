@@ -298,6 +298,15 @@ fn cores_for(threads: usize) -> Vec<usize> {
 mod tests {
     use super::*;
 
+    /// A pool of `threads` hashing threads, otherwise as configured by default.
+    fn running(threads: usize) -> HashPool {
+        HashPool::new(HashingConfig {
+            max_running: threads,
+            ..HashingConfig::default()
+        })
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn unknown_contexts_leave_the_reserve() {
         let pool = HashPool::new(HashingConfig {
@@ -330,11 +339,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_fails_its_caller_and_the_threads_go_on() {
-        let pool = HashPool::new(HashingConfig {
-            max_running: 1,
-            ..HashingConfig::default()
-        })
-        .unwrap();
+        let pool = running(1);
         let slot = pool.acquire(Trust::Known).await.unwrap();
         let failed = pool.run(slot, || -> u32 { panic!("boom") }).await;
         assert!(matches!(failed, Err(GuardError::Hashing(_))));
@@ -350,11 +355,7 @@ mod tests {
 
     #[tokio::test]
     async fn work_one_at_a_time_stays_on_one_thread_and_concurrent_work_spreads() {
-        let pool = HashPool::new(HashingConfig {
-            max_running: 2,
-            ..HashingConfig::default()
-        })
-        .unwrap();
+        let pool = running(2);
         let name = || std::thread::current().name().unwrap_or_default().to_owned();
         for _ in 0..6 {
             let slot = pool.acquire(Trust::Known).await.unwrap();
