@@ -225,6 +225,21 @@ pub(crate) enum KeysCommand {
         #[arg(long, value_name = "N")]
         max_batches: Option<u64>,
     },
+    /// Replace the blind-index keys: add an index version keyed by the current root-key
+    /// version, backfill every person's digests under it (resumable), switch searches to it,
+    /// retire the old version and delete its digests.
+    RotateIndex {
+        /// Only finish an unfinished index rotation (or delete digests of retired versions left
+        /// by an interrupted run); never add a version.
+        #[arg(long)]
+        resume: bool,
+        /// People per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch_size: usize,
+        /// Stop after this many batches; `--resume` finishes later.
+        #[arg(long, value_name = "N")]
+        max_batches: Option<u64>,
+    },
     /// Show root-key versions, how many people each wraps, index versions and recent rotations.
     Status,
 }

@@ -260,3 +260,132 @@ fn incident_expose_files_finds_the_people_in_a_leaked_text_dump() {
         "{list}"
     );
 }
+
+/// A valid SSN for each of up to 80,000 people.
+fn many_ssn(i: usize) -> String {
+    format!(
+        "{:03}-{:02}-{:04}",
+        301 + i / 8000,
+        10 + (i / 100) % 80,
+        1001 + i % 8000
+    )
+}
+
+/// Imports `n` people (E0000…) with the SSNs of [`many_ssn`]; all must be accepted.
+fn import_people(dir: &Path, n: usize) {
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..n {
+        csv.push_str(&format!(
+            "E{i:04},postpaid,Xq{i},Zyzzyva{i},TX,1961-04-1{},{},+1737{:07},\n",
+            i % 10,
+            many_ssn(i),
+            5_000_000 + i
+        ));
+    }
+    let people = dir.join("people.csv");
+    std::fs::write(&people, csv).unwrap();
+    let r = json(dir, &["vault", "import", people.to_str().unwrap()]);
+    assert_eq!(r["created"].as_u64(), Some(n as u64), "{r}");
+}
+
+/// Starts `args` (one transaction per person), waits until `progress` (read through `keys
+/// status`) says some but not all of the work is committed, then kills it with SIGKILL.
+fn kill_nine_midway(dir: &Path, args: &[&str], progress: impl Fn(&serde_json::Value) -> u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_custodian"))
+        .env_remove("CUSTODIAN_DATABASE_URL")
+        .env_remove("CUSTODIAN_DATA_DIR")
+        .env_remove("CUSTODIAN_ROOT_KEY")
+        .env_remove("CUSTODIAN_CONFIG")
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("killed.stderr")).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no progress within a minute"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{args:?} finished before it could be killed"
+        );
+        if progress(&json(dir, &["keys", "status"])) > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(
+        exit.code().is_none(),
+        "killed by a signal, not finished ({exit:?}): {}",
+        std::fs::read_to_string(dir.join("killed.stderr")).unwrap_or_default()
+    );
+}
+
+/// `keys rotate` and `keys rotate-index`, each killed with SIGKILL halfway: every person still
+/// reads and is found meanwhile, and `--resume` finishes the work without redoing any of it.
+#[test]
+fn rotations_killed_with_sigkill_resume_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let n = 6000;
+    import_people(dir, n);
+    let find = |i: usize| {
+        let found = ok(dir, &["vault", "find", "--ssn", &many_ssn(i)]);
+        assert!(found.contains(&format!("E{i:04}")), "{found}");
+    };
+
+    // Root-key rotation.
+    kill_nine_midway(dir, &["keys", "rotate", "--batch-size", "1"], |st| {
+        st["versions"][1]["people"].as_u64().unwrap_or(0)
+    });
+    let st = json(dir, &["keys", "status"]);
+    let moved = st["versions"][1]["people"].as_u64().unwrap();
+    assert!(moved > 0 && moved < n as u64, "{st}");
+    assert_eq!(st["rotations"][0]["status"], "running");
+    for i in [0, n / 2, n - 1] {
+        find(i);
+    }
+    let r = json(dir, &["keys", "rotate", "--resume"]);
+    assert_eq!(r["rewrapped"].as_u64(), Some(n as u64 - moved), "{r}");
+    assert_eq!(r["remaining"], 0);
+    let st = json(dir, &["keys", "status"]);
+    assert_eq!(st["versions"][1]["people"], n);
+
+    // Blind-index rotation.
+    kill_nine_midway(dir, &["keys", "rotate-index", "--batch-size", "1"], |st| {
+        let lacking = st["index_versions"][1]["lacking"]
+            .as_u64()
+            .unwrap_or(n as u64);
+        n as u64 - lacking
+    });
+    let st = json(dir, &["keys", "status"]);
+    assert_eq!(st["index_versions"][1]["status"], "building", "{st}");
+    let lacking = st["index_versions"][1]["lacking"].as_u64().unwrap();
+    assert!(lacking > 0 && lacking < n as u64, "{st}");
+    for i in [0, n / 2, n - 1] {
+        find(i);
+    }
+    let r = json(dir, &["keys", "rotate-index", "--resume"]);
+    assert_eq!(r["backfilled"].as_u64(), Some(lacking), "{r}");
+    assert_eq!(
+        (r["activated"].as_bool(), r["remaining"].as_u64()),
+        (Some(true), Some(0))
+    );
+    assert_eq!(r["retired"], serde_json::json!([1]));
+    let st = json(dir, &["keys", "status"]);
+    assert_eq!(st["index_versions"][0]["status"], "retired");
+    assert_eq!(st["index_versions"][1]["status"], "active");
+    for i in [0, 1, n / 2, n - 1] {
+        find(i);
+    }
+}

@@ -293,6 +293,17 @@ impl Database {
         &self.pool
     }
 
+    /// Begins a transaction that will write and may read first. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`, waiting out `busy_timeout`): a deferred transaction that
+    /// reads and then writes fails at once with "database is locked" when another connection
+    /// wrote in between, since its read snapshot is stale. On PostgreSQL a plain `BEGIN`.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -19,6 +19,7 @@ pub use types::FieldError;
 
 pub mod export;
 pub mod import;
+pub mod index_rotate;
 mod keyring;
 mod read;
 pub mod record;

@@ -13,8 +13,8 @@
 //! rotators never clobber each other (the loser's update changes nothing).
 //!
 //! Blind indexes do not follow: they are keyed per index version (`vault_index_versions`), not
-//! per KEK, so lookups are untouched by a rotation (index rotation is a separate backfill; see
-//! the crate README).
+//! per KEK, so lookups are untouched by a rotation (index rotation is a separate backfill:
+//! [`crate::index_rotate`]).
 
 use rayon::prelude::*;
 
@@ -156,6 +156,8 @@ pub struct IndexVersionInfo {
     pub root_version: u32,
     /// `building`, `active` or `retired`.
     pub status: String,
+    /// For a `building` version: live people still without its digests.
+    pub lacking: Option<u64>,
 }
 
 /// The key hierarchy as stored: versions, rows per version, index versions, recent rotations.
@@ -405,15 +407,20 @@ impl KeyAdmin<'_> {
                     .map_or(0, |(_, n)| *n),
             })
             .collect();
-        let index_versions = store::index_versions(db)
-            .await?
-            .into_iter()
-            .map(|(version, root_version, status)| IndexVersionInfo {
+        let mut index_versions = Vec::new();
+        for (version, root_version, status) in store::index_versions(db).await? {
+            let lacking = if status == "building" {
+                Some(store::count_lacking_index(db.pool(), version).await?)
+            } else {
+                None
+            };
+            index_versions.push(IndexVersionInfo {
                 version,
                 root_version,
                 status,
-            })
-            .collect();
+                lacking,
+            });
+        }
         Ok(KeyStatus {
             current_version: current,
             versions,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use custodian_db::sqlx::{self, Any, Row, Transaction};
-use custodian_db::{Database, DbError, Dialect};
+use custodian_db::{Backend, Database, DbError, Dialect};
 
 use crate::record::Field;
 
@@ -101,6 +101,193 @@ pub(crate) async fn index_versions(db: &Database) -> Result<Vec<(u32, u32, Strin
         .collect()
 }
 
+/// Index versions read inside a writer's transaction: on PostgreSQL the rows are share-locked
+/// until it commits, so an index rotation changing versions ([`lock_index_versions`]) waits
+/// for writers that indexed under the old set, and writers after it see the new one.
+pub(crate) async fn index_versions_in(
+    tx: &mut Transaction<'_, Any>,
+) -> Result<Vec<(u32, u32, String)>, DbError> {
+    let lock = match Dialect::of(tx).backend() {
+        Backend::Postgres => " FOR SHARE",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT version, root_version, status FROM vault_index_versions ORDER BY version{lock}"
+    );
+    let rows = sqlx::query(&sql).fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0),
+                u32::try_from(r.try_get::<i64, _>(1)?).unwrap_or(0),
+                r.try_get(2)?,
+            ))
+        })
+        .collect()
+}
+
+/// Takes the right to change index versions for the rest of `tx`: on PostgreSQL an exclusive
+/// table lock (waits for writers holding [`index_versions_in`]'s share locks; plain reads go
+/// on); on SQLite the write lock, which makes the transaction the only writer.
+pub(crate) async fn lock_index_versions(tx: &mut Transaction<'_, Any>) -> Result<(), DbError> {
+    let sql = match Dialect::of(tx).backend() {
+        Backend::Postgres => "LOCK TABLE vault_index_versions IN EXCLUSIVE MODE",
+        Backend::Sqlite => "UPDATE vault_index_versions SET status = status WHERE version < 0",
+    };
+    sqlx::query(sql).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Adds an index version in `building` state.
+pub(crate) async fn add_index_version(
+    tx: &mut Transaction<'_, Any>,
+    version: u32,
+    root_version: u32,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO vault_index_versions (version, root_version, status, created_at) \
+         VALUES ($1, $2, 'building', $3)",
+    )
+    .bind(i64::from(version))
+    .bind(i64::from(root_version))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Makes `version` the active index and retires every other version that is not retired yet.
+pub(crate) async fn activate_index_version(
+    tx: &mut Transaction<'_, Any>,
+    version: u32,
+) -> Result<Vec<u32>, DbError> {
+    let retired: Vec<i64> = sqlx::query_scalar(
+        "UPDATE vault_index_versions SET status = 'retired' \
+         WHERE version <> $1 AND status <> 'retired' RETURNING version",
+    )
+    .bind(i64::from(version))
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE vault_index_versions SET status = 'active' WHERE version = $1")
+        .bind(i64::from(version))
+        .execute(&mut **tx)
+        .await?;
+    let mut retired: Vec<u32> = retired
+        .into_iter()
+        .map(|v| u32::try_from(v).unwrap_or(0))
+        .collect();
+    retired.sort_unstable();
+    Ok(retired)
+}
+
+/// The condition "live, indexed under some other version, not yet under `$1`": the people an
+/// index version still lacks. Everyone with an indexed field has digests under every version
+/// that is not retired, so "some other version" is the old one during a rotation.
+const LACKS_VERSION: &str = "p.wrapped_key IS NOT NULL \
+     AND EXISTS (SELECT 1 FROM vault_bidx a WHERE a.person_id = p.id AND a.version <> $1) \
+     AND NOT EXISTS (SELECT 1 FROM vault_bidx b WHERE b.person_id = p.id AND b.version = $1)";
+
+/// Live people without digests of index `version`, with a row id above `after`, in id order.
+pub(crate) async fn lacking_index_page(
+    db: &Database,
+    version: u32,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<StoredPerson>, DbError> {
+    let cols = PERSON_COLS
+        .split(", ")
+        .map(|c| format!("p.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {cols} FROM vault_people p WHERE {LACKS_VERSION} AND p.id > $2 \
+         ORDER BY p.id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(i64::from(version))
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(StoredPerson::from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// How many live people still lack digests of index `version`.
+pub(crate) async fn count_lacking_index<'e, E>(exec: E, version: u32) -> Result<u64, DbError>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let sql = format!("SELECT COUNT(*) FROM vault_people p WHERE {LACKS_VERSION}");
+    let n: i64 = sqlx::query_scalar(&sql)
+        .bind(i64::from(version))
+        .fetch_one(exec)
+        .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Locks the rows of the given people that are live and still lack digests of `version`, and
+/// returns their ids with their record digests as they are now: a person changed since it was
+/// read shows a different digest (its writer indexed it under every version itself).
+pub(crate) async fn lock_lacking(
+    tx: &mut Transaction<'_, Any>,
+    ids: &[i64],
+    version: u32,
+) -> Result<Vec<(i64, Option<Vec<u8>>)>, DbError> {
+    let d = Dialect::of(tx);
+    let sql = format!(
+        "UPDATE vault_people SET record_mac = record_mac WHERE id IN ({}) \
+         AND wrapped_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM vault_bidx b \
+         WHERE b.person_id = vault_people.id AND b.version = {}) RETURNING id, record_mac",
+        d.list_placeholders(1, ids.len()),
+        d.param(ids.len() + 1),
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    let rows = q.bind(i64::from(version)).fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// The lowest and highest person id with digests of `version`, if any.
+pub(crate) async fn index_person_range(
+    db: &Database,
+    version: u32,
+) -> Result<Option<(i64, i64)>, DbError> {
+    let row =
+        sqlx::query("SELECT MIN(person_id), MAX(person_id) FROM vault_bidx WHERE version = $1")
+            .bind(i64::from(version))
+            .fetch_one(db.pool())
+            .await?;
+    let lo: Option<i64> = row.try_get(0)?;
+    let hi: Option<i64> = row.try_get(1)?;
+    Ok(lo.zip(hi))
+}
+
+/// Deletes the digests of `version` for person ids in `lo..=hi`; returns how many.
+pub(crate) async fn purge_index_range(
+    db: &Database,
+    version: u32,
+    lo: i64,
+    hi: i64,
+) -> Result<u64, DbError> {
+    Ok(sqlx::query(
+        "DELETE FROM vault_bidx WHERE version = $1 AND person_id >= $2 AND person_id <= $3",
+    )
+    .bind(i64::from(version))
+    .bind(lo)
+    .bind(hi)
+    .execute(db.pool())
+    .await?
+    .rows_affected())
+}
+
 /// Creates index version 1 keyed by `root_version` when there is none yet.
 pub(crate) async fn ensure_first_index_version(
     db: &Database,
@@ -120,24 +307,66 @@ pub(crate) async fn ensure_first_index_version(
 
 /// The rows of the given external ids that exist.
 pub(crate) async fn find_by_external_ids(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut sqlx::AnyConnection,
     ids: &[&str],
 ) -> Result<HashMap<String, StoredPerson>, DbError> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let sql = format!(
             "SELECT {PERSON_COLS} FROM vault_people WHERE external_id IN ({})",
-            Dialect::of(tx).list_placeholders(1, chunk.len())
+            Dialect::of(conn).list_placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(&sql);
         for id in chunk {
             q = q.bind(*id);
         }
-        for r in q.fetch_all(&mut **tx).await? {
+        for r in q.fetch_all(&mut *conn).await? {
             let p = StoredPerson::from_row(&r)?;
             out.insert(p.external_id.clone(), p);
         }
     }
+    Ok(out)
+}
+
+/// What a writer's plan for an existing row depends on; compared before a batch sealed
+/// outside the write lock is written (see the writer).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct RowBasis {
+    pub(crate) id: i64,
+    pub(crate) record_mac: Option<Vec<u8>>,
+    pub(crate) shredded: bool,
+    pub(crate) key_version: u32,
+    pub(crate) public_id: [u8; 16],
+}
+
+/// The [`RowBasis`] of the rows of the given external ids that exist, in row-id order.
+pub(crate) async fn basis_by_external_ids(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[&str],
+) -> Result<Vec<RowBasis>, DbError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id, record_mac, shredded_at, key_version, public_id FROM vault_people \
+             WHERE external_id IN ({})",
+            Dialect::of(conn).list_placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let public: Vec<u8> = r.try_get(4)?;
+            out.push(RowBasis {
+                id: r.try_get(0)?,
+                record_mac: r.try_get(1)?,
+                shredded: r.try_get::<Option<i64>, _>(2)?.is_some(),
+                key_version: u32::try_from(r.try_get::<i64, _>(3)?).unwrap_or(0),
+                public_id: public.as_slice().try_into().unwrap_or([0u8; 16]),
+            });
+        }
+    }
+    out.sort_unstable_by_key(|r| r.id);
     Ok(out)
 }
 

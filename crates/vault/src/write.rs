@@ -8,12 +8,14 @@ use std::collections::HashMap;
 use rand::RngCore;
 use rayon::prelude::*;
 
+use custodian_db::DbError;
+
 use crate::audit::Action;
 use crate::crypto::{DataKey, FieldAd, FieldCipher, WrapAd};
 use crate::keyring::truncate;
 use crate::record::{CanonicalRecord, Field};
 use crate::service::{Cap, VaultError};
-use crate::store::{self, SealedPerson, StoredPerson};
+use crate::store::{self, RowBasis, SealedPerson, StoredPerson};
 
 /// The fields that have a blind index: high-entropy identifiers worth an exact lookup.
 pub const INDEXED: [Field; 6] = [
@@ -24,6 +26,9 @@ pub const INDEXED: [Field; 6] = [
     Field::Imsi,
     Field::DriversLicense,
 ];
+
+/// How many times a batch is tried when a concurrent writer created one of its people first.
+const MAX_ATTEMPTS: u32 = 3;
 
 /// What happened to one item of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,95 +67,79 @@ enum Plan {
     Refuse(String),
 }
 
+/// A batch sealed against one reading of the stored state: valid to write while that state
+/// (index versions, the existing rows it planned from) is unchanged.
+struct Prepared {
+    versions: Vec<(u32, u32, String)>,
+    basis: Vec<RowBasis>,
+    plans: Vec<Plan>,
+    sealed: Vec<Result<Option<SealedPerson>, String>>,
+}
+
+fn basis(existing: &HashMap<String, StoredPerson>) -> Vec<RowBasis> {
+    let mut rows: Vec<RowBasis> = existing
+        .values()
+        .map(|p| RowBasis {
+            id: p.id,
+            record_mac: p.record_mac.clone(),
+            shredded: p.shredded_at.is_some(),
+            key_version: p.key_version,
+            public_id: p.public_id,
+        })
+        .collect();
+    rows.sort_unstable_by_key(|r| r.id);
+    rows
+}
+
 impl Writer<'_> {
     /// Creates or updates a batch of records (last one wins when an external id repeats).
+    ///
+    /// The batch is sealed (the expensive part) from a read of the stored state outside any
+    /// transaction; then the write transaction takes the write lock first (`BEGIN IMMEDIATE`
+    /// on SQLite, whose deferred transactions cannot safely read before they write), reads the
+    /// state again and writes the sealed batch if nothing it was planned from changed, or plans
+    /// and seals it again under the lock if something did.
+    ///
+    /// On PostgreSQL two writers creating the same new person at once both plan a create; the
+    /// second insert then fails on the unique external id, and the batch is run again, once
+    /// the first has committed, as an update.
     pub async fn upsert_batch(
         &self,
         records: &[CanonicalRecord],
     ) -> Result<BatchOutcome, VaultError> {
-        let cap = self.0;
-        let keys = cap.keys();
-        let digester = keys.record_digester()?;
-        let versions = store::index_versions(cap.db()).await?;
-        let live: Vec<(u32, u32)> = versions
-            .iter()
-            .filter(|(_, _, s)| s != "retired")
-            .map(|(v, r, _)| (*v, *r))
-            .collect();
-        let mut indexers = Vec::new();
-        for (v, root) in &live {
-            for f in INDEXED {
-                indexers.push((f, *v, keys.indexer(f, *v, *root)?));
+        let mut attempt = 1;
+        loop {
+            match self.upsert_once(records).await {
+                Err(VaultError::Db(DbError::Sqlx(e)))
+                    if attempt < MAX_ATTEMPTS && custodian_db::is_unique_violation(&e) =>
+                {
+                    attempt += 1;
+                }
+                other => return other,
             }
         }
-        let kek_version = keys.current_version()?;
-        let kek = keys.kek(kek_version)?;
+    }
 
-        let mut tx = cap.db().pool().begin().await?;
+    async fn upsert_once(&self, records: &[CanonicalRecord]) -> Result<BatchOutcome, VaultError> {
+        let cap = self.0;
         let ids: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
-        let existing = store::find_by_external_ids(&mut tx, &ids).await?;
-        let macs: Vec<Vec<u8>> = records
-            .par_iter()
-            .map(|r| record_mac(&digester, r))
-            .collect();
-
-        // Decide per record, unwrapping existing keys once each.
-        let mut plans = Vec::with_capacity(records.len());
-        for (r, mac) in records.iter().zip(&macs) {
-            plans.push(match existing.get(r.external_id.as_str()) {
-                None => Plan::New,
-                Some(p) if p.shredded_at.is_some() => Plan::Refuse(
-                    "the person was shredded; their record cannot be re-created".into(),
-                ),
-                Some(p) if p.record_mac.as_deref() == Some(mac.as_slice()) => Plan::Same(p.id),
-                Some(p) => {
-                    let dk = unwrap_key(cap, p)?;
-                    Plan::Update(p.id, dk, p.public_id, p.key_version)
-                }
-            });
-        }
-
-        let tenant = keys.tenant();
-        let sealed: Vec<Result<Option<SealedPerson>, String>> = records
-            .par_iter()
-            .zip(plans.par_iter())
-            .zip(macs.par_iter())
-            .map(|((r, plan), mac)| {
-                let (dk, public_id, key_version, wrapped) = match plan {
-                    Plan::New => {
-                        let dk = DataKey::generate().map_err(|e| e.to_string())?;
-                        let mut public_id = [0u8; 16];
-                        rand::thread_rng().fill_bytes(&mut public_id);
-                        let wrapped = kek.wrap(
-                            &dk,
-                            &WrapAd {
-                                tenant,
-                                person: &public_id,
-                                key_version: 1,
-                            },
-                        );
-                        (dk, public_id, 1, wrapped)
-                    }
-                    Plan::Update(_, dk, public_id, kv) => {
-                        (dk.duplicate(), *public_id, *kv, Vec::new())
-                    }
-                    Plan::Same(_) | Plan::Refuse(_) => return Ok(None),
-                };
-                seal(
-                    r,
-                    &dk,
-                    &public_id,
-                    key_version,
-                    tenant,
-                    &indexers,
-                    mac.clone(),
-                    wrapped,
-                    kek_version,
-                )
-                .map(Some)
-            })
-            .collect();
-
+        let early = {
+            let mut conn = cap.db().pool().acquire().await?;
+            let versions = store::index_versions(cap.db()).await?;
+            let existing = store::find_by_external_ids(&mut conn, &ids).await?;
+            self.prepare(records, versions, &existing)?
+        };
+        let mut tx = cap.db().begin_write().await?;
+        // Read inside the transaction: an index rotation waits for it (see the store).
+        let versions = store::index_versions_in(&mut tx).await?;
+        let now_basis = store::basis_by_external_ids(&mut tx, &ids).await?;
+        let Prepared { plans, sealed, .. } =
+            if early.versions == versions && early.basis == now_basis {
+                early
+            } else {
+                let existing = store::find_by_external_ids(&mut tx, &ids).await?;
+                self.prepare(records, versions, &existing)?
+            };
         let now = cap.now();
         let mut out = BatchOutcome::default();
         let mut new_people = Vec::new();
@@ -219,6 +208,98 @@ impl Writer<'_> {
         tx.commit().await?;
         out.items = slots;
         Ok(out)
+    }
+
+    /// Plans every record against the stored state and seals what must be written.
+    fn prepare(
+        &self,
+        records: &[CanonicalRecord],
+        versions: Vec<(u32, u32, String)>,
+        existing: &HashMap<String, StoredPerson>,
+    ) -> Result<Prepared, VaultError> {
+        let cap = self.0;
+        let keys = cap.keys();
+        let digester = keys.record_digester()?;
+        let live: Vec<(u32, u32)> = versions
+            .iter()
+            .filter(|(_, _, s)| s != "retired")
+            .map(|(v, r, _)| (*v, *r))
+            .collect();
+        let mut indexers = Vec::new();
+        for (v, root) in &live {
+            for f in INDEXED {
+                indexers.push((f, *v, keys.indexer(f, *v, *root)?));
+            }
+        }
+        let kek_version = keys.current_version()?;
+        let kek = keys.kek(kek_version)?;
+        let macs: Vec<Vec<u8>> = records
+            .par_iter()
+            .map(|r| record_mac(&digester, r))
+            .collect();
+
+        // Decide per record, unwrapping existing keys once each.
+        let mut plans = Vec::with_capacity(records.len());
+        for (r, mac) in records.iter().zip(&macs) {
+            plans.push(match existing.get(r.external_id.as_str()) {
+                None => Plan::New,
+                Some(p) if p.shredded_at.is_some() => Plan::Refuse(
+                    "the person was shredded; their record cannot be re-created".into(),
+                ),
+                Some(p) if p.record_mac.as_deref() == Some(mac.as_slice()) => Plan::Same(p.id),
+                Some(p) => {
+                    let dk = unwrap_key(cap, p)?;
+                    Plan::Update(p.id, dk, p.public_id, p.key_version)
+                }
+            });
+        }
+
+        let tenant = keys.tenant();
+        let sealed: Vec<Result<Option<SealedPerson>, String>> = records
+            .par_iter()
+            .zip(plans.par_iter())
+            .zip(macs.par_iter())
+            .map(|((r, plan), mac)| {
+                let (dk, public_id, key_version, wrapped) = match plan {
+                    Plan::New => {
+                        let dk = DataKey::generate().map_err(|e| e.to_string())?;
+                        let mut public_id = [0u8; 16];
+                        rand::thread_rng().fill_bytes(&mut public_id);
+                        let wrapped = kek.wrap(
+                            &dk,
+                            &WrapAd {
+                                tenant,
+                                person: &public_id,
+                                key_version: 1,
+                            },
+                        );
+                        (dk, public_id, 1, wrapped)
+                    }
+                    Plan::Update(_, dk, public_id, kv) => {
+                        (dk.duplicate(), *public_id, *kv, Vec::new())
+                    }
+                    Plan::Same(_) | Plan::Refuse(_) => return Ok(None),
+                };
+                seal(
+                    r,
+                    &dk,
+                    &public_id,
+                    key_version,
+                    tenant,
+                    &indexers,
+                    mac.clone(),
+                    wrapped,
+                    kek_version,
+                )
+                .map(Some)
+            })
+            .collect();
+        Ok(Prepared {
+            basis: basis(existing),
+            versions,
+            plans,
+            sealed,
+        })
     }
 }
 

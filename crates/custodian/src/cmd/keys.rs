@@ -1,8 +1,10 @@
-//! `custodian keys rotate|status`: a new root-key version and the resumable re-wrap of every
-//! person's data key under it, and where the rows stand. Runs as the operator's principal, with
+//! `custodian keys rotate|rotate-index|status`: a new root-key version and the resumable re-wrap
+//! of every person's data key under it; a new blind-index version and its resumable backfill;
+//! and where the rows stand. Runs as the operator's principal, with
 //! each re-wrapped batch in the access log.
 
 use custodian_db::{OpenMode, Timestamp};
+use custodian_vault::index_rotate::IndexRotateReport;
 use custodian_vault::rotate::{
     JobStatus, KeyStatus, RotateMode, RotateOptions, RotateReport, RotationJob, RotationStart,
 };
@@ -39,6 +41,33 @@ pub(crate) async fn run(s: &Settings, c: KeysCommand) -> anyhow::Result<()> {
             let report = admin.rotate(&opts, &|p| progress.set(p.done)).await?;
             progress.finish();
             print_rotation(s, &report);
+        }
+        KeysCommand::RotateIndex {
+            resume,
+            batch_size,
+            max_batches,
+        } => {
+            let opts = RotateOptions {
+                mode: if resume {
+                    RotateMode::Resume
+                } else {
+                    RotateMode::Rotate
+                },
+                batch_size: batch_size.clamp(1, 20_000),
+                max_batches,
+            };
+            let st = admin.status().await?;
+            // A version being built says how many it lacks; a new one needs every live person
+            // (an upper bound: people with no indexed field need nothing).
+            let expected = st
+                .index_versions
+                .iter()
+                .find_map(|i| i.lacking)
+                .unwrap_or_else(|| st.versions.iter().map(|v| v.people).sum());
+            let progress = Progress::new("index", expected, s.json);
+            let report = admin.rotate_index(&opts, &|p| progress.set(p.done)).await?;
+            progress.finish();
+            print_index_rotation(s, &report);
         }
         KeysCommand::Status => print_status(s, &admin.status().await?),
     }
@@ -111,6 +140,75 @@ fn print_rotation(s: &Settings, r: &RotateReport) {
     }
 }
 
+fn print_index_rotation(s: &Settings, r: &IndexRotateReport) {
+    let start = match r.start {
+        RotationStart::Created => "created",
+        RotationStart::Resumed => "resumed",
+        RotationStart::NothingToDo => "nothing to do",
+    };
+    if s.json {
+        let failed: Vec<_> = r
+            .first_failures
+            .iter()
+            .map(|(id, why)| json!({"row_id": id, "reason": why}))
+            .collect();
+        crate::output::json(&json!({
+            "start": start, "index_version": r.version, "root_version": r.root_version,
+            "backfilled": r.backfilled, "skipped": r.skipped, "batches": r.batches,
+            "remaining": r.remaining, "failed": r.failed, "first_failures": failed,
+            "activated": r.activated, "retired": r.retired, "purged": r.purged,
+        }));
+        return;
+    }
+    match r.start {
+        RotationStart::NothingToDo => {
+            println!(
+                "nothing to do: blind index v{} (keyed by root v{}) is active and complete",
+                r.version, r.root_version
+            );
+            return;
+        }
+        RotationStart::Created => println!(
+            "created blind index v{} (keyed by root v{})",
+            r.version, r.root_version
+        ),
+        RotationStart::Resumed => println!("resumed building blind index v{}", r.version),
+    }
+    println!(
+        "indexed {} people in {} batches; {} failed; {} remaining{}",
+        r.backfilled,
+        r.batches,
+        r.failed,
+        r.remaining,
+        if r.skipped > 0 {
+            format!("; {} changed meanwhile by another process", r.skipped)
+        } else {
+            String::new()
+        }
+    );
+    for (id, why) in &r.first_failures {
+        println!("  row {id} failed: {why}");
+    }
+    if r.activated {
+        let retired: Vec<String> = r.retired.iter().map(|v| format!("v{v}")).collect();
+        println!(
+            "searches now use blind index v{}; retired {}; deleted {} old digests",
+            r.version,
+            if retired.is_empty() {
+                "none".to_owned()
+            } else {
+                retired.join(", ")
+            },
+            r.purged
+        );
+    } else if r.purged > 0 {
+        println!("deleted {} digests of retired index versions", r.purged);
+    }
+    if r.remaining > 0 || (!r.activated && r.start != RotationStart::NothingToDo) {
+        println!("finish with `custodian keys rotate-index --resume`");
+    }
+}
+
 fn job_json(j: &RotationJob) -> serde_json::Value {
     json!({
         "id": j.id, "target_version": j.target_version,
@@ -131,7 +229,10 @@ fn print_status(s: &Settings, st: &KeyStatus) {
         let index: Vec<_> = st
             .index_versions
             .iter()
-            .map(|i| json!({"version": i.version, "root_version": i.root_version, "status": i.status}))
+            .map(|i| {
+                json!({"version": i.version, "root_version": i.root_version,
+                       "status": i.status, "lacking": i.lacking})
+            })
             .collect();
         let jobs: Vec<_> = st.jobs.iter().map(job_json).collect();
         crate::output::json(&json!({
@@ -149,8 +250,17 @@ fn print_status(s: &Settings, st: &KeyStatus) {
         st.shredded
     );
     for i in &st.index_versions {
+        let lacking = i
+            .lacking
+            .map(|n| {
+                format!(
+                    ", {n} people still to index \
+                     (finish with `custodian keys rotate-index --resume`)"
+                )
+            })
+            .unwrap_or_default();
         println!(
-            "blind index v{} (keyed by root v{}): {}",
+            "blind index v{} (keyed by root v{}): {}{lacking}",
             i.version, i.root_version, i.status
         );
     }

@@ -16,5 +16,7 @@ mod policy_file;
 mod policy_masks;
 mod vault_invariants;
 mod vault_ops_export;
+mod vault_ops_index_rotate;
 mod vault_ops_retention;
 mod vault_ops_rotate;
+mod vault_ops_write;
