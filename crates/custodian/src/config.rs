@@ -168,12 +168,22 @@ fn smtp_settings(section: &str, m: RawSmtp) -> anyhow::Result<custodian_trust::S
             "configuration: {section}.smtp.username and {section}.smtp.password must be set together"
         ),
     };
+    let ca_pem = match &m.ca_file {
+        Some(path) => Some(std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "configuration: {section}.smtp.ca_file: reading {}",
+                path.display()
+            )
+        })?),
+        None => None,
+    };
     let settings = custodian_trust::SmtpSettings {
         host: m.host.trim().to_owned(),
         port: m.port.unwrap_or(default_port),
         tls,
         from: m.from,
         credentials,
+        ca_pem,
     };
     if let Err(e) = settings.check() {
         bail!("configuration: {section}.{e}");
@@ -218,6 +228,8 @@ struct RawSmtp {
     from: String,
     username: Option<String>,
     password: Option<String>,
+    /// Extra CA certificates (PEM file) to trust for the server, beside the public roots.
+    ca_file: Option<PathBuf>,
     /// `[notify.smtp]` only: DKIM selector, signing domain and RSA key file (PKCS#1 PEM).
     dkim_selector: Option<String>,
     dkim_domain: Option<String>,
@@ -714,6 +726,14 @@ mod tests {
                 ),
                 ("[trust.smtp]\nhost = \"h\"\n", "from"),
                 (
+                    "[trust.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\nca_file = \"missing.pem\"\n",
+                    "trust.smtp.ca_file",
+                ),
+                (
+                    "[trust.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\nca_file = \"bad.toml\"\n",
+                    "trust.smtp.ca_file",
+                ),
+                (
                     "[trust]\naccent_colour = \"#f2b705\"\n",
                     "trust.accent_colour",
                 ),
@@ -787,6 +807,10 @@ mod tests {
                 (
                     "[notify.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\nsecurity = \"ssl\"\n",
                     "notify.smtp.security",
+                ),
+                (
+                    "[notify.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\nca_file = \"missing.pem\"\n",
+                    "notify.smtp.ca_file",
                 ),
                 (
                     "[notify.smtp]\nhost = \"h\"\nfrom = \"a@b.example\"\ndkim_selector = \"s\"\n",

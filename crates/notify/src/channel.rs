@@ -1,4 +1,5 @@
-//! The channels. E-mail goes over SMTP with lettre (plain, STARTTLS or TLS over rustls; optional
+//! The channels. E-mail goes over SMTP with lettre (plain, STARTTLS or TLS over rustls, the
+//! relay's certificate checked against the public roots plus any private CA configured; optional
 //! authentication; optional DKIM signing; a `Message-ID` per notice derived from its idempotency
 //! key, and the key itself in an `X-Idempotency-Key` header). SMS goes to an HTTP gateway as a
 //! JSON POST carrying the key (body field and `Idempotency-Key` header).
@@ -8,7 +9,8 @@
 //! `letter_pdf` how a letter is laid out).
 //!
 //! A send ends [`SendResult::Sent`], [`SendResult::Soft`] (retry later: a 4xx SMTP reply, a
-//! connection failure, a 5xx from the gateway) or [`SendResult::Hard`] (a permanent 5xx SMTP
+//! connection failure — including a refused certificate, STARTTLS or password, which are the
+//! relay's or the configuration's fault and not the recipient's —, a 5xx from the gateway) or [`SendResult::Hard`] (a permanent 5xx SMTP
 //! reply, a 4xx from the gateway, no address).
 
 mod letter_pdf;
@@ -62,6 +64,9 @@ pub struct EmailConfig {
     pub port: u16,
     /// Transport security.
     pub security: Security,
+    /// Extra certificate authorities to trust for the relay's certificate (PEM, one or more),
+    /// beside the public roots: for an internal relay with a private CA.
+    pub ca_pem: Option<String>,
     /// SMTP user, if the relay authenticates.
     pub username: Option<String>,
     /// SMTP password.
@@ -84,6 +89,7 @@ impl Default for EmailConfig {
             host: "127.0.0.1".into(),
             port: 25,
             security: Security::None,
+            ca_pem: None,
             username: None,
             password: None,
             from: "Notices <notices@example.com>".into(),
@@ -93,6 +99,21 @@ impl Default for EmailConfig {
             timeout_secs: 30,
         }
     }
+}
+
+/// TLS for the relay: its host name (or IP address) checked against its certificate, which
+/// must chain to a public root or to one of `ca_pem`'s authorities.
+fn tls_parameters(c: &EmailConfig) -> Result<TlsParameters, String> {
+    let mut b = TlsParameters::builder(c.host.clone());
+    if let Some(pem) = &c.ca_pem {
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err("TLS: the CA certificates hold no PEM certificate".into());
+        }
+        let cas = lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes())
+            .map_err(|e| format!("TLS: the CA certificates: {e}"))?;
+        b = b.add_root_certificate(cas);
+    }
+    b.build_rustls().map_err(|e| format!("TLS: {e}"))
 }
 
 #[derive(Clone)]
@@ -132,12 +153,8 @@ impl Email {
     pub fn new(c: &EmailConfig) -> Result<Email, String> {
         let tls = match c.security {
             Security::None => PoolTls::None,
-            Security::Starttls => PoolTls::Starttls(
-                TlsParameters::new(c.host.clone()).map_err(|e| format!("TLS: {e}"))?,
-            ),
-            Security::Tls => PoolTls::Wrapper(
-                TlsParameters::new(c.host.clone()).map_err(|e| format!("TLS: {e}"))?,
-            ),
+            Security::Starttls => PoolTls::Starttls(tls_parameters(c)?),
+            Security::Tls => PoolTls::Wrapper(tls_parameters(c)?),
         };
         let credentials = match (&c.username, &c.password) {
             (Some(u), Some(p)) => Some(Credentials::new(u.clone(), p.clone())),

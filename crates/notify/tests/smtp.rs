@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use custodian_db::testing::TestDb;
 use custodian_db::{Database, OpenMode, SystemClock};
-use custodian_notify::channel::{Channels, Email, Letters};
+use custodian_notify::channel::{Channels, Email, Letters, SendResult};
 use custodian_notify::lookup::{Limits, Refusal};
 use custodian_notify::{CampaignStatus, Notify, Settings, Worker, WorkerConfig, WorkerOutcome};
 
-use common::{admin, campaign, env, incident, people, received, smtp_sink};
+use common::{admin, campaign, env, incident, people, received, smtp_sink, smtp_sink_with};
 use custodian_db::testing::unquote_printable as unqp;
 
 fn channels(port: u16, dir: &std::path::Path, owner: &str) -> Channels {
@@ -484,3 +484,121 @@ custodian_db::backend_tests!(
     every_affected_person_gets_exactly_one_notice,
     notices_are_dkim_signed
 );
+
+/// The relay's test certificate and key, and the private CA that signed it.
+fn tls_file(name: &str) -> String {
+    format!("{}/tests/support/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn notice(n: usize) -> custodian_notify::template::Rendered {
+    custodian_notify::template::Rendered {
+        subject: format!("Notice {n}"),
+        body: format!("<p>Body of notice {n}</p>"),
+        text: Some(format!("Body of notice {n}")),
+    }
+}
+
+/// Sends three notices through `cfg`; returns each outcome.
+async fn send_three(cfg: &custodian_notify::channel::EmailConfig) -> Vec<SendResult> {
+    let email = Email::new(cfg).unwrap();
+    let mut out = Vec::new();
+    for n in 0..3 {
+        out.push(
+            email
+                .send(
+                    &format!("p{n}@example.net"),
+                    &format!("tls/{n}"),
+                    &notice(n),
+                )
+                .await,
+        );
+    }
+    out
+}
+
+/// STARTTLS and TLS from the first byte, with AUTH, to a relay whose certificate chains to a
+/// private CA given as `ca_pem`: every notice arrives. Without the CA the certificate is refused,
+/// a wrong password is refused, a relay without STARTTLS is refused when STARTTLS is required
+/// (nothing is sent in clear) — each a soft failure naming the step, never a bounce, since the
+/// recipient is not at fault.
+#[tokio::test]
+async fn tls_and_auth_to_a_relay_with_a_private_ca() {
+    use custodian_notify::channel::Security;
+    let (cert, key) = (tls_file("relay.pem"), tls_file("relay.key"));
+    let ca = std::fs::read_to_string(tls_file("ca.pem")).unwrap();
+    for (mode, security) in [
+        ("--starttls", Security::Starttls),
+        ("--smtps", Security::Tls),
+    ] {
+        let Some(sink) = smtp_sink_with(
+            "tls_and_auth_to_a_relay_with_a_private_ca",
+            &[mode, &cert, &key, "--auth", "notices", "s3cret"],
+        ) else {
+            return;
+        };
+        let good = custodian_notify::channel::EmailConfig {
+            security,
+            ca_pem: Some(ca.clone()),
+            username: Some("notices".into()),
+            password: Some("s3cret".into()),
+            connections: 1,
+            timeout_secs: 10,
+            ..common::email_config(sink.port)
+        };
+        for r in send_three(&good).await {
+            assert!(matches!(r, SendResult::Sent(_)), "{mode}: {r:?}");
+        }
+        let got = received(&sink.dir);
+        assert_eq!(got.len(), 3, "{mode}");
+        assert!(
+            got.iter()
+                .any(|(to, raw)| to == "p1@example.net" && raw.contains("Notice 1"))
+        );
+
+        let untrusted = custodian_notify::channel::EmailConfig {
+            ca_pem: None,
+            ..good.clone()
+        };
+        for r in send_three(&untrusted).await {
+            match r {
+                SendResult::Soft(e) => assert!(e.to_lowercase().contains("certificate"), "{e}"),
+                other => panic!("{mode}: untrusted relay: {other:?}"),
+            }
+        }
+        let wrong = custodian_notify::channel::EmailConfig {
+            password: Some("guess".into()),
+            ..good.clone()
+        };
+        for r in send_three(&wrong).await {
+            match r {
+                SendResult::Soft(e) => assert!(e.contains("AUTH"), "{e}"),
+                other => panic!("{mode}: wrong password: {other:?}"),
+            }
+        }
+        assert_eq!(received(&sink.dir).len(), 3, "{mode}: nothing more arrived");
+    }
+
+    // STARTTLS required, relay without it: refused before any mail command.
+    let Some(plain) = smtp_sink("tls_and_auth_to_a_relay_with_a_private_ca") else {
+        return;
+    };
+    let cfg = custodian_notify::channel::EmailConfig {
+        security: Security::Starttls,
+        ca_pem: Some(ca.clone()),
+        connections: 1,
+        ..common::email_config(plain.port)
+    };
+    for r in send_three(&cfg).await {
+        match r {
+            SendResult::Soft(e) => assert!(e.contains("STARTTLS"), "{e}"),
+            other => panic!("no STARTTLS: {other:?}"),
+        }
+    }
+    assert!(received(&plain.dir).is_empty());
+    // A CA file without a certificate is a configuration error.
+    let bad = custodian_notify::channel::EmailConfig {
+        ca_pem: Some("not a certificate".into()),
+        ..cfg
+    };
+    assert!(Email::new(&bad).unwrap_err().contains("CA"));
+}

@@ -65,6 +65,9 @@ pub struct SmtpSettings {
     pub from: String,
     /// Optional user name and password.
     pub credentials: Option<(String, String)>,
+    /// Extra certificate authorities to trust for the server's certificate (PEM), beside the
+    /// public roots: for an internal relay with a private CA.
+    pub ca_pem: Option<String>,
 }
 
 impl SmtpSettings {
@@ -77,10 +80,28 @@ impl SmtpSettings {
             return Err(TrustError::invalid("smtp.host", "is not a host name"));
         }
         if self.tls != SmtpTls::None {
-            TlsParameters::new(self.host.clone())
-                .map_err(|e| TrustError::invalid("smtp.host", format!("{e}")))?;
+            self.tls_parameters()?;
         }
         Ok(())
+    }
+
+    /// TLS for the server: its name checked against its certificate, which must chain to a
+    /// public root or to one of [`SmtpSettings::ca_pem`]'s authorities.
+    fn tls_parameters(&self) -> Result<TlsParameters, TrustError> {
+        let mut b = TlsParameters::builder(self.host.clone());
+        if let Some(pem) = &self.ca_pem {
+            if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                return Err(TrustError::invalid(
+                    "smtp.ca_file",
+                    "holds no PEM certificate",
+                ));
+            }
+            let cas = lettre::transport::smtp::client::Certificate::from_pem(pem.as_bytes())
+                .map_err(|e| TrustError::invalid("smtp.ca_file", format!("{e}")))?;
+            b = b.add_root_certificate(cas);
+        }
+        b.build_rustls()
+            .map_err(|e| TrustError::invalid("smtp.host", format!("{e}")))
     }
 }
 
@@ -109,8 +130,7 @@ impl SmtpMailer {
         let tls = match s.tls {
             SmtpTls::None => Tls::None,
             SmtpTls::StartTls | SmtpTls::Tls => {
-                let params = TlsParameters::new(s.host.clone())
-                    .map_err(|e| TrustError::invalid("smtp.host", format!("{e}")))?;
+                let params = s.tls_parameters()?;
                 if s.tls == SmtpTls::Tls {
                     Tls::Wrapper(params)
                 } else {

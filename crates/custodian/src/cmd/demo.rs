@@ -24,6 +24,7 @@ pub(crate) async fn run(s: &Settings, a: DemoArgs) -> anyhow::Result<()> {
                 tls: custodian_trust::SmtpTls::None,
                 from: format!("{} Trust Center <trust@example.com>", s.brand),
                 credentials: None,
+                ca_pem: None,
             });
             Some(sink)
         }

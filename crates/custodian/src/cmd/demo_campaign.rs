@@ -170,6 +170,7 @@ pub(crate) async fn campaign(
                 host: "127.0.0.1".into(),
                 port: sink.port,
                 security: Security::None,
+                ca_pem: None,
                 username: None,
                 password: None,
                 from: format!("{} <notices@example.com>", s.brand),

@@ -157,6 +157,9 @@ pub(crate) struct SendArgs {
     /// `none`, `starttls` or `tls`.
     #[arg(long, env = "CUSTODIAN_SMTP_SECURITY", default_value = "none")]
     pub(crate) smtp_security: String,
+    /// Extra CA certificates (PEM file) to trust for the relay, beside the public roots.
+    #[arg(long, env = "CUSTODIAN_SMTP_CA_FILE", value_name = "PEM")]
+    pub(crate) smtp_ca_file: Option<std::path::PathBuf>,
     /// SMTP user.
     #[arg(long, env = "CUSTODIAN_SMTP_USER")]
     pub(crate) smtp_user: Option<String>,
@@ -502,6 +505,13 @@ fn channels(s: &Settings, a: &SendArgs, owner: &str) -> anyhow::Result<Channels>
             tls,
             from: a.from.clone(),
             credentials,
+            ca_pem: match &a.smtp_ca_file {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("--smtp-ca-file {}", p.display()))?,
+                ),
+                None => None,
+            },
         }),
         dkim,
         connections: a.connections,

@@ -57,6 +57,7 @@ pub(crate) fn channels(s: &Settings, owner: &str) -> anyhow::Result<Channels> {
                         SmtpTls::Tls => Security::Tls,
                         _ => Security::Starttls,
                     },
+                    ca_pem: m.ca_pem.clone(),
                     username: m.credentials.as_ref().map(|c| c.0.clone()),
                     password: m.credentials.as_ref().map(|c| c.1.clone()),
                     from: m.from.clone(),

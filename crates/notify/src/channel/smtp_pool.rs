@@ -125,7 +125,16 @@ impl SmtpPool {
         }
     }
 
+    /// Opens a connection: TCP (or TLS from the first byte), greeting, STARTTLS, AUTH. Every
+    /// failure here is the relay's or the configuration's, never the recipient's, so all are
+    /// [`PoolError::Connect`] (retried, and counted toward the campaign's pause) even where the
+    /// relay's answer was a permanent one: a rejected password or a relay without STARTTLS
+    /// must not bounce, suppress and re-route every recipient.
     async fn connect(&self) -> Result<AsyncSmtpConnection, PoolError> {
+        let at = format!("{}:{}", self.host, self.port);
+        let failed = |step: &str, e: &dyn std::fmt::Display| {
+            PoolError::Connect(format!("{at}: {step}: {e}"))
+        };
         let mut conn = match &self.tls {
             PoolTls::Wrapper(params) => AsyncSmtpConnection::connect_tokio1(
                 (self.host.as_str(), self.port),
@@ -135,22 +144,27 @@ impl SmtpPool {
                 None,
             )
             .await
-            .map_err(PoolError::Smtp)?,
+            .map_err(|e| failed("TLS connection", &e))?,
             PoolTls::None | PoolTls::Starttls(_) => {
                 let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
                     .await
-                    .map_err(|e| PoolError::Connect(format!("{}:{}: {e}", self.host, self.port)))?;
-                tcp.set_nodelay(true).map_err(|e| {
-                    PoolError::Connect(format!("{}:{}: TCP_NODELAY: {e}", self.host, self.port))
-                })?;
+                    .map_err(|e| PoolError::Connect(format!("{at}: {e}")))?;
+                tcp.set_nodelay(true)
+                    .map_err(|e| failed("TCP_NODELAY", &e))?;
                 let mut conn =
                     AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
                         .await
-                        .map_err(PoolError::Smtp)?;
+                        .map_err(|e| failed("greeting", &e))?;
                 if let PoolTls::Starttls(params) = &self.tls {
+                    if !conn.can_starttls() {
+                        return Err(failed(
+                            "STARTTLS",
+                            &"the relay does not offer it (required by the configuration)",
+                        ));
+                    }
                     conn.starttls(params.clone(), &self.hello)
                         .await
-                        .map_err(PoolError::Smtp)?;
+                        .map_err(|e| failed("STARTTLS", &e))?;
                 }
                 conn
             }
@@ -158,7 +172,7 @@ impl SmtpPool {
         if let Some(c) = &self.credentials {
             conn.auth(DEFAULT_MECHANISMS, c)
                 .await
-                .map_err(PoolError::Smtp)?;
+                .map_err(|e| failed("AUTH", &e))?;
         }
         Ok(conn)
     }

@@ -293,6 +293,12 @@ fn python() -> Option<PathBuf> {
 /// Starts the SMTP sink, or returns `None` after a loud SKIPPED line when aiosmtpd is missing
 /// (panics instead under CI=true).
 pub(crate) fn smtp_sink(test: &str) -> Option<SmtpSink> {
+    smtp_sink_with(test, &[])
+}
+
+/// [`smtp_sink`] with options of `smtp_sink.py` (`--starttls CERT KEY`, `--smtps CERT KEY`,
+/// `--auth USER PASSWORD`).
+pub(crate) fn smtp_sink_with(test: &str, options: &[&str]) -> Option<SmtpSink> {
     let Some(py) = python() else {
         if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
             panic!(
@@ -309,6 +315,7 @@ pub(crate) fn smtp_sink(test: &str) -> Option<SmtpSink> {
     let mut child = Command::new(py)
         .arg(script)
         .arg(&dir)
+        .args(options)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -24,6 +24,7 @@ async fn subscription_mail_has_one_click_unsubscribe_headers() {
         tls: SmtpTls::None,
         from: "Trust Center <trust@example.com>".to_owned(),
         credentials: None,
+        ca_pem: None,
     })
     .unwrap();
     let trust = TrustService::open(
