@@ -4,6 +4,7 @@
 //! its own outcome, so one bad item does not fail the batch.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rand::RngCore;
 use rayon::prelude::*;
@@ -107,9 +108,40 @@ impl Writer<'_> {
         &self,
         records: &[CanonicalRecord],
     ) -> Result<BatchOutcome, VaultError> {
+        let early = self.read_and_prepare(records).await?;
+        self.write_prepared(records, early).await
+    }
+
+    /// Reads the stored state the batch depends on (outside any transaction) and seals it.
+    async fn read_and_prepare(&self, records: &[CanonicalRecord]) -> Result<Prepared, VaultError> {
+        let cap = self.0;
+        let ids: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
+        let versions = store::index_versions(cap.db()).await?;
+        let existing = {
+            let mut conn = cap.db().pool().acquire().await?;
+            store::find_by_external_ids(&mut conn, &ids).await?
+        };
+        let planned = self.plan(records, &existing, &versions)?;
+        Ok(Prepared {
+            sealed: seal_all(records, &planned),
+            basis: basis(&existing),
+            versions,
+            plans: planned.plans,
+        })
+    }
+
+    /// Writes a prepared batch. On PostgreSQL two writers creating the same new person at once
+    /// both plan a create; the second insert then fails on the unique external id, and the
+    /// batch is planned and written again, once the first has committed, as an update.
+    async fn write_prepared(
+        &self,
+        records: &[CanonicalRecord],
+        early: Prepared,
+    ) -> Result<BatchOutcome, VaultError> {
+        let mut early = Some(early);
         let mut attempt = 1;
         loop {
-            match self.upsert_once(records).await {
+            match self.write_once(records, early.take()).await {
                 Err(VaultError::Db(DbError::Sqlx(e)))
                     if attempt < MAX_ATTEMPTS && custodian_db::is_unique_violation(&e) =>
                 {
@@ -120,26 +152,28 @@ impl Writer<'_> {
         }
     }
 
-    async fn upsert_once(&self, records: &[CanonicalRecord]) -> Result<BatchOutcome, VaultError> {
+    /// One write transaction: takes the write lock, checks that what `early` was planned from
+    /// is unchanged (else plans and seals again under the lock), writes.
+    async fn write_once(
+        &self,
+        records: &[CanonicalRecord],
+        early: Option<Prepared>,
+    ) -> Result<BatchOutcome, VaultError> {
         let cap = self.0;
         let ids: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
-        let early = {
-            let mut conn = cap.db().pool().acquire().await?;
-            let versions = store::index_versions(cap.db()).await?;
-            let existing = store::find_by_external_ids(&mut conn, &ids).await?;
-            self.prepare(records, versions, &existing)?
-        };
         let mut tx = cap.db().begin_write().await?;
         // Read inside the transaction: an index rotation waits for it (see the store).
         let versions = store::index_versions_in(&mut tx).await?;
         let now_basis = store::basis_by_external_ids(&mut tx, &ids).await?;
-        let Prepared { plans, sealed, .. } =
-            if early.versions == versions && early.basis == now_basis {
-                early
-            } else {
+        let (plans, sealed) = match early {
+            Some(e) if e.versions == versions && e.basis == now_basis => (e.plans, e.sealed),
+            _ => {
                 let existing = store::find_by_external_ids(&mut tx, &ids).await?;
-                self.prepare(records, versions, &existing)?
-            };
+                let planned = self.plan(records, &existing, &versions)?;
+                let sealed = seal_all(records, &planned);
+                (planned.plans, sealed)
+            }
+        };
         let now = cap.now();
         let mut out = BatchOutcome::default();
         let mut new_people = Vec::new();
@@ -210,23 +244,20 @@ impl Writer<'_> {
         Ok(out)
     }
 
-    /// Plans every record against the stored state and seals what must be written.
-    fn prepare(
+    /// Decides per record what to do against the stored state (create, update, nothing,
+    /// refuse), unwrapping the keys of people to update once each, and gathers the keys the
+    /// sealing needs.
+    fn plan(
         &self,
         records: &[CanonicalRecord],
-        versions: Vec<(u32, u32, String)>,
         existing: &HashMap<String, StoredPerson>,
-    ) -> Result<Prepared, VaultError> {
+        versions: &[(u32, u32, String)],
+    ) -> Result<Planned, VaultError> {
         let cap = self.0;
         let keys = cap.keys();
         let digester = keys.record_digester()?;
-        let live: Vec<(u32, u32)> = versions
-            .iter()
-            .filter(|(_, _, s)| s != "retired")
-            .map(|(v, r, _)| (*v, *r))
-            .collect();
         let mut indexers = Vec::new();
-        for (v, root) in &live {
+        for (v, root, _) in versions.iter().filter(|(_, _, s)| s != "retired") {
             for f in INDEXED {
                 indexers.push((f, *v, keys.indexer(f, *v, *root)?));
             }
@@ -237,8 +268,6 @@ impl Writer<'_> {
             .par_iter()
             .map(|r| record_mac(&digester, r))
             .collect();
-
-        // Decide per record, unwrapping existing keys once each.
         let mut plans = Vec::with_capacity(records.len());
         for (r, mac) in records.iter().zip(&macs) {
             plans.push(match existing.get(r.external_id.as_str()) {
@@ -253,54 +282,67 @@ impl Writer<'_> {
                 }
             });
         }
-
-        let tenant = keys.tenant();
-        let sealed: Vec<Result<Option<SealedPerson>, String>> = records
-            .par_iter()
-            .zip(plans.par_iter())
-            .zip(macs.par_iter())
-            .map(|((r, plan), mac)| {
-                let (dk, public_id, key_version, wrapped) = match plan {
-                    Plan::New => {
-                        let dk = DataKey::generate().map_err(|e| e.to_string())?;
-                        let mut public_id = [0u8; 16];
-                        rand::thread_rng().fill_bytes(&mut public_id);
-                        let wrapped = kek.wrap(
-                            &dk,
-                            &WrapAd {
-                                tenant,
-                                person: &public_id,
-                                key_version: 1,
-                            },
-                        );
-                        (dk, public_id, 1, wrapped)
-                    }
-                    Plan::Update(_, dk, public_id, kv) => {
-                        (dk.duplicate(), *public_id, *kv, Vec::new())
-                    }
-                    Plan::Same(_) | Plan::Refuse(_) => return Ok(None),
-                };
-                seal(
-                    r,
-                    &dk,
-                    &public_id,
-                    key_version,
-                    tenant,
-                    &indexers,
-                    mac.clone(),
-                    wrapped,
-                    kek_version,
-                )
-                .map(Some)
-            })
-            .collect();
-        Ok(Prepared {
-            basis: basis(existing),
-            versions,
+        Ok(Planned {
             plans,
-            sealed,
+            macs,
+            indexers,
+            kek,
+            kek_version,
+            tenant: keys.tenant().to_owned(),
         })
     }
+}
+
+/// A batch's plan and what sealing it needs.
+struct Planned {
+    plans: Vec<Plan>,
+    macs: Vec<Vec<u8>>,
+    indexers: Vec<(Field, u32, Arc<crate::crypto::BlindIndexer>)>,
+    kek: Arc<crate::crypto::Kek>,
+    kek_version: u32,
+    tenant: String,
+}
+
+/// Seals every record that must be written, in parallel: the expensive part of a write.
+fn seal_all(records: &[CanonicalRecord], p: &Planned) -> Vec<Result<Option<SealedPerson>, String>> {
+    let tenant = p.tenant.as_str();
+    records
+        .par_iter()
+        .zip(p.plans.par_iter())
+        .zip(p.macs.par_iter())
+        .map(|((r, plan), mac)| {
+            let (dk, public_id, key_version, wrapped) = match plan {
+                Plan::New => {
+                    let dk = DataKey::generate().map_err(|e| e.to_string())?;
+                    let mut public_id = [0u8; 16];
+                    rand::thread_rng().fill_bytes(&mut public_id);
+                    let wrapped = p.kek.wrap(
+                        &dk,
+                        &WrapAd {
+                            tenant,
+                            person: &public_id,
+                            key_version: 1,
+                        },
+                    );
+                    (dk, public_id, 1, wrapped)
+                }
+                Plan::Update(_, dk, public_id, kv) => (dk.duplicate(), *public_id, *kv, Vec::new()),
+                Plan::Same(_) | Plan::Refuse(_) => return Ok(None),
+            };
+            seal(
+                r,
+                &dk,
+                &public_id,
+                key_version,
+                tenant,
+                &p.indexers,
+                mac.clone(),
+                wrapped,
+                p.kek_version,
+            )
+            .map(Some)
+        })
+        .collect()
 }
 
 fn dedupe_new(
@@ -381,7 +423,7 @@ fn seal(
     public_id: &[u8; 16],
     key_version: u32,
     tenant: &str,
-    indexers: &[(Field, u32, std::sync::Arc<crate::crypto::BlindIndexer>)],
+    indexers: &[(Field, u32, Arc<crate::crypto::BlindIndexer>)],
     record_mac: Vec<u8>,
     wrapped_key: Vec<u8>,
     kek_version: u32,

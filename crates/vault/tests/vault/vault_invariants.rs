@@ -451,6 +451,43 @@ async fn reimport_is_idempotent_and_updates(t: &TestDb) {
     assert!(gone.is_empty(), "the old phone's index was not removed");
 }
 
+/// A person repeated in consecutive batches ends as one person with the last row's values,
+/// counted once created and then updated, and no earlier value stays findable.
+async fn a_person_repeated_across_batches_ends_with_the_last_row(t: &TestDb) {
+    let v = open(t).await;
+    let src = tempfile::tempdir().unwrap();
+    let mut rows = known_rows()[..150].to_vec();
+    for (at, phone) in [(70, "+15129990001"), (135, "+15129990002")] {
+        let mut again = rows[10].clone();
+        again[4] = phone.into();
+        rows.insert(at, again);
+    }
+    let r = import(&v, &write_csv(src.path(), &rows)).await;
+    assert_eq!((r.created, r.updated, r.rejected), (150, 2, 0));
+    let n: i64 = custodian_db::sqlx::query_scalar("SELECT COUNT(*) FROM vault_people")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 150);
+    let a = admin();
+    let ctx = RequestContext::default();
+    let s = v.searcher(&a, &ctx).unwrap();
+    for (phone, hits) in [
+        ("+15129990002", 1),
+        ("+15129990001", 0),
+        (known_rows()[10][4].as_str(), 0),
+    ] {
+        let found = s
+            .find(&Lookup {
+                field: Field::Phone,
+                normalized: phone,
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.len(), hits, "{phone}");
+    }
+}
+
 async fn bad_rows_are_named_and_do_not_stop_the_rest(t: &TestDb) {
     let v = open(t).await;
     let src = tempfile::tempdir().unwrap();
@@ -584,6 +621,7 @@ custodian_db::backend_tests!(
     roles_without_reveal_never_get_full_values,
     shredding_destroys_key_material,
     reimport_is_idempotent_and_updates,
+    a_person_repeated_across_batches_ends_with_the_last_row,
     an_import_leaves_its_tables_vacuumed_and_analyzed,
     bad_rows_are_named_and_do_not_stop_the_rest,
     import_resumes_from_the_last_committed_batch
