@@ -12,7 +12,7 @@
 //!   committed after that indexes the new version too, and no write that missed it is still
 //!   in flight. Searches keep using the active (old) version until the switch.
 //! - The backfill walks "live people with digests under another version but none under the new
-//!   one" in row-id order: that query is the resume point after a crash or kill -9, and a
+//!   one" in row-id pages: that query is the resume point after a crash or kill -9, and a
 //!   person already done is never done twice. Each page is decrypted in parallel (one data-key
 //!   unwrap per person, only the indexed fields opened) and written in one transaction with one
 //!   `rotate` access-log entry naming the people whose fields were opened. Before writing, the
@@ -200,12 +200,15 @@ impl KeyAdmin<'_> {
             if opts.max_batches.is_some_and(|max| report.batches >= max) {
                 return Ok(false);
             }
-            let page =
-                store::lacking_index_page(db, version, after, opts.batch_size.max(1)).await?;
-            let Some(last) = page.last() else {
+            let Some((hi, page)) =
+                store::lacking_index_page(db, version, after, opts.batch_size.max(1)).await?
+            else {
                 return Ok(true);
             };
-            after = last.id;
+            after = hi;
+            if page.is_empty() {
+                continue;
+            }
             let computed: Vec<Result<Backfill, (i64, String)>> = page
                 .par_iter()
                 .map(|p| digests(cap.keys(), p, &indexers).map_err(|e| (p.id, e)))

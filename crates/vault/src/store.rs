@@ -188,32 +188,51 @@ const LACKS_VERSION: &str = "p.wrapped_key IS NOT NULL \
      AND EXISTS (SELECT 1 FROM vault_bidx a WHERE a.person_id = p.id AND a.version <> $1) \
      AND NOT EXISTS (SELECT 1 FROM vault_bidx b WHERE b.person_id = p.id AND b.version = $1)";
 
-/// Live people without digests of index `version`, with a row id above `after`, in id order.
+/// The next `limit` people by row id after `after` (live or not): the range `lo..=hi` they span
+/// and, of them, the live people without digests of index `version`, in id order. `None` when
+/// no row is left. The range comes first so that every part of the second query is bounded by
+/// it: PostgreSQL otherwise merge-joins the digest index from its first row (or to its last)
+/// on every page, which makes the walk quadratic.
 pub(crate) async fn lacking_index_page(
     db: &Database,
     version: u32,
     after: i64,
     limit: usize,
-) -> Result<Vec<StoredPerson>, DbError> {
+) -> Result<Option<(i64, Vec<StoredPerson>)>, DbError> {
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM vault_people WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(db.pool())
+            .await?;
+    let (Some(&lo), Some(&hi)) = (ids.first(), ids.last()) else {
+        return Ok(None);
+    };
     let cols = PERSON_COLS
         .split(", ")
         .map(|c| format!("p.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT {cols} FROM vault_people p WHERE {LACKS_VERSION} AND p.id > $2 \
-         ORDER BY p.id LIMIT $3"
+        "SELECT {cols} FROM vault_people p WHERE p.id >= $2 AND p.id <= $3 \
+         AND p.wrapped_key IS NOT NULL \
+         AND EXISTS (SELECT 1 FROM vault_bidx a WHERE a.person_id = p.id AND a.version <> $1 \
+                     AND a.person_id >= $2 AND a.person_id <= $3) \
+         AND NOT EXISTS (SELECT 1 FROM vault_bidx b WHERE b.person_id = p.id AND b.version = $1 \
+                         AND b.person_id >= $2 AND b.person_id <= $3) \
+         ORDER BY p.id"
     );
     let rows = sqlx::query(&sql)
         .bind(i64::from(version))
-        .bind(after)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(lo)
+        .bind(hi)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows
+    let people = rows
         .iter()
         .map(StoredPerson::from_row)
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()?;
+    Ok(Some((hi, people)))
 }
 
 /// How many live people still lack digests of index `version`.
