@@ -246,6 +246,12 @@ impl Hasher {
         })
     }
 
+    /// Wipes the kept working memory of finished evaluations (see `MemoryPool`): called by a
+    /// hashing thread that has no more work.
+    pub fn wipe_kept(&self) {
+        self.memory.wipe_kept();
+    }
+
     /// One Argon2 evaluation in working memory from the pool, counted.
     fn compute(
         &self,
@@ -371,10 +377,16 @@ fn check_limits(parsed: &PasswordHash<'_>) -> Result<(), String> {
 
 /// Argon2's working memory, kept between evaluations. Allocating 19 MiB for every hash costs
 /// as much as a third of the hash (fresh pages are faulted in and zeroed by the kernel each
-/// time); a kept buffer is already mapped. Each buffer is wiped (`zeroize`) as soon as its
-/// evaluation ends, so no hash's internal state outlives it. At most one buffer per core is
-/// kept (the guard computes at most that many hashes at once), and none larger than the current
-/// parameters need: an imported hash with a bigger `m` gets memory of its own, freed after use.
+/// time); a kept buffer is already mapped. At most one buffer per core is kept (the guard
+/// computes at most that many hashes at once), and none larger than the current parameters
+/// need: an imported hash with a bigger `m` gets memory of its own, wiped and freed after use.
+///
+/// No evaluation's internal state outlives it for longer than the hashing thread stays busy:
+/// a buffer given back is wiped (`zeroize`) at once, except on the guard's hashing threads
+/// ([`defer_wipes_on_this_thread`]), which wipe every kept buffer ([`Hasher::wipe_kept`]) as
+/// soon as they have no more work. Under load the next evaluation overwrites every block it
+/// uses within milliseconds, and [`MemoryPool::take`] wipes whatever part of a reused buffer
+/// it will not overwrite; wiping 19 MiB after each of them cost about 4 % of the hash.
 struct MemoryPool {
     free: Mutex<Vec<Memory>>,
     keep_blocks: usize,
@@ -385,6 +397,27 @@ struct MemoryPool {
 struct Memory {
     blocks: Vec<Block>,
     used: usize,
+    /// How many leading blocks still hold an earlier evaluation's state (0: all clean).
+    dirty: usize,
+}
+
+impl Memory {
+    fn wipe(&mut self, from: usize) {
+        for b in &mut self.blocks[from..self.dirty.max(from)] {
+            b.zeroize();
+        }
+        self.dirty = self.dirty.min(from);
+    }
+}
+
+thread_local! {
+    static DEFER_WIPES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread as one that calls [`Hasher::wipe_kept`] whenever it runs out of
+/// work, so buffers it gives back are not wiped one by one (the guard's hashing threads).
+pub(crate) fn defer_wipes_on_this_thread() {
+    DEFER_WIPES.with(|d| d.set(true));
 }
 
 impl MemoryPool {
@@ -396,14 +429,18 @@ impl MemoryPool {
         }
     }
 
-    /// Memory for `blocks` blocks: a kept buffer when one is big enough, else a new one (a
-    /// kept buffer too small for an odd hash stays kept for the usual ones).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Memory>> {
+        self.free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Memory for `blocks` blocks: a kept buffer when one is big enough (its part beyond
+    /// `blocks`, which this evaluation will not overwrite, wiped), else a new one (a kept
+    /// buffer too small for an odd hash stays kept for the usual ones).
     fn take(&self, blocks: usize) -> Memory {
         let kept = {
-            let mut free = self
-                .free
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut free = self.lock();
             match free.last() {
                 Some(m) if m.blocks.len() >= blocks => free.pop(),
                 _ => None,
@@ -412,25 +449,50 @@ impl MemoryPool {
         let mut m = kept.unwrap_or_else(|| Memory {
             blocks: vec![Block::default(); blocks],
             used: 0,
+            dirty: 0,
         });
+        m.wipe(blocks);
         m.used = blocks;
         m
     }
 
-    /// Wipes what the evaluation used and keeps the buffer if the pool has room for it.
+    /// Keeps the buffer if the pool has room for it, wiped unless this thread wipes when idle;
+    /// a buffer not kept is wiped before it is freed.
     fn give_back(&self, mut m: Memory) {
-        for b in &mut m.blocks[..m.used] {
-            b.zeroize();
+        m.dirty = m.dirty.max(m.used);
+        let keep = m.blocks.len() <= self.keep_blocks;
+        if !keep || !DEFER_WIPES.with(std::cell::Cell::get) {
+            m.wipe(0);
         }
-        if m.blocks.len() > self.keep_blocks {
+        if !keep {
             return;
         }
-        let mut free = self
-            .free
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut free = self.lock();
         if free.len() < self.keep_count {
             free.push(m);
+        } else {
+            drop(free);
+            m.wipe(0);
+        }
+    }
+
+    /// Wipes every kept buffer that still holds an evaluation's state.
+    fn wipe_kept(&self) {
+        let dirty: Vec<Memory> = {
+            let mut free = self.lock();
+            let (dirty, clean) = free.drain(..).partition(|m| m.dirty > 0);
+            *free = clean;
+            dirty
+        };
+        let mut wiped = dirty;
+        for m in &mut wiped {
+            m.wipe(0);
+        }
+        let mut free = self.lock();
+        for m in wiped {
+            if free.len() < self.keep_count {
+                free.push(m);
+            }
         }
     }
 }
@@ -470,6 +532,35 @@ mod tests {
             "a buffer larger than the parameters need is not kept"
         );
         assert_eq!(kept[0].blocks.len(), 64);
+    }
+
+    #[test]
+    fn a_thread_that_wipes_when_idle_leaves_no_state_past_its_wipe_or_past_reuse() {
+        std::thread::spawn(|| {
+            defer_wipes_on_this_thread();
+            let pool = MemoryPool::new(64);
+            let mut m = pool.take(64);
+            for b in &mut m.blocks {
+                b.as_mut().fill(0x5a5a);
+            }
+            pool.give_back(m);
+            let zero = |b: &Block| b.as_ref().iter().all(|&w| w == 0);
+            // Reused for a smaller evaluation: the part it will not overwrite is wiped now.
+            let again = pool.take(32);
+            assert!(again.blocks[32..].iter().all(zero), "tail wiped on reuse");
+            assert!(
+                !again.blocks[..32].iter().any(zero),
+                "the part the evaluation overwrites is left to it"
+            );
+            pool.give_back(again);
+            pool.wipe_kept();
+            let kept = pool.free.lock().unwrap();
+            assert_eq!(kept.len(), 1);
+            assert!(kept[0].blocks.iter().all(zero), "wiped when idle");
+            assert_eq!(kept[0].dirty, 0);
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

@@ -134,11 +134,13 @@ impl Queue {
     }
 
     /// Thread `i` finished its job: it takes new work first unless older work is waiting.
-    fn finished(&self, i: usize) {
+    /// Returns whether the thread has nothing to do now.
+    fn finished(&self, i: usize) -> bool {
         let mut state = self.lock();
         if state.shared.is_empty() && state.own[i].is_none() {
             state.idle[i] = true;
         }
+        state.idle[i]
     }
 
     fn close(&self) {
@@ -149,6 +151,11 @@ impl Queue {
         }
     }
 }
+
+/// What a hashing thread calls when it runs out of work.
+type IdleFn = dyn Fn() + Send + Sync;
+/// [`IdleFn`], shared by the threads.
+pub(crate) type OnIdle = Arc<IdleFn>;
 
 /// The bounded hashing pool.
 pub(crate) struct HashPool {
@@ -173,8 +180,9 @@ impl Drop for HashPool {
 }
 
 impl HashPool {
-    /// Starts `max_running` hashing threads; they end when the pool is dropped.
-    pub(crate) fn new(cfg: HashingConfig) -> Result<HashPool, GuardError> {
+    /// Starts `max_running` hashing threads; they end when the pool is dropped. A thread that
+    /// runs out of work calls `on_idle` (the hasher's wipe of its kept working memory).
+    pub(crate) fn new(cfg: HashingConfig, on_idle: Option<OnIdle>) -> Result<HashPool, GuardError> {
         let queue = Arc::new(Queue {
             state: Mutex::new(QueueState {
                 shared: VecDeque::new(),
@@ -186,10 +194,10 @@ impl HashPool {
         });
         let cores = cores_for(cfg.max_running);
         for i in 0..cfg.max_running {
-            let (q, core) = (queue.clone(), cores.get(i).copied());
+            let (q, core, idle) = (queue.clone(), cores.get(i).copied(), on_idle.clone());
             let started = std::thread::Builder::new()
                 .name(format!("guard-hash-{i}"))
-                .spawn(move || hashing_thread(&q, i, core));
+                .spawn(move || hashing_thread(&q, i, core, idle.as_deref()));
             if let Err(e) = started {
                 queue.close();
                 return Err(GuardError::Config(format!(
@@ -259,7 +267,10 @@ impl HashPool {
 
 /// Hashing thread `i`: takes work from the queue until the pool is dropped. A job that panics
 /// fails its caller (its result is never sent) but not the thread.
-fn hashing_thread(queue: &Queue, i: usize, core: Option<usize>) {
+fn hashing_thread(queue: &Queue, i: usize, core: Option<usize>, on_idle: Option<&IdleFn>) {
+    if on_idle.is_some() {
+        crate::hash::defer_wipes_on_this_thread();
+    }
     if let Some(core) = core {
         let mut set = rustix::thread::CpuSet::new();
         set.set(core);
@@ -269,7 +280,11 @@ fn hashing_thread(queue: &Queue, i: usize, core: Option<usize>) {
     }
     while let Some(job) = queue.next(i) {
         let deliver = catch_unwind(AssertUnwindSafe(job));
-        queue.finished(i);
+        if queue.finished(i)
+            && let Some(f) = on_idle
+        {
+            f();
+        }
         match deliver {
             Ok(deliver) => deliver(),
             Err(_) => tracing::error!("a hashing job panicked"),
@@ -300,22 +315,28 @@ mod tests {
 
     /// A pool of `threads` hashing threads, otherwise as configured by default.
     fn running(threads: usize) -> HashPool {
-        HashPool::new(HashingConfig {
-            max_running: threads,
-            ..HashingConfig::default()
-        })
+        HashPool::new(
+            HashingConfig {
+                max_running: threads,
+                ..HashingConfig::default()
+            },
+            None,
+        )
         .unwrap()
     }
 
     #[tokio::test]
     async fn unknown_contexts_leave_the_reserve() {
-        let pool = HashPool::new(HashingConfig {
-            max_in_flight: 3,
-            max_running: 2,
-            trusted_reserve: 1,
-            max_wait: Duration::from_millis(20),
-            trusted_max_wait: Duration::from_millis(20),
-        })
+        let pool = HashPool::new(
+            HashingConfig {
+                max_in_flight: 3,
+                max_running: 2,
+                trusted_reserve: 1,
+                max_wait: Duration::from_millis(20),
+                trusted_max_wait: Duration::from_millis(20),
+            },
+            None,
+        )
         .unwrap();
         let a = pool.acquire(Trust::Unknown).await.unwrap();
         let b = pool.acquire(Trust::Unknown).await.unwrap();

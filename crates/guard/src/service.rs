@@ -178,12 +178,16 @@ impl GuardService {
         config.validate()?;
         let hasher = Arc::new(Hasher::new(config.hash, deps.peppers));
         let dummy = hasher.dummy()?;
+        let wipe_when_idle: crate::pool::OnIdle = {
+            let h = Arc::clone(&hasher);
+            Arc::new(move || h.wipe_kept())
+        };
         let mac = CodeMac::new(hasher.current_pepper());
         Ok(GuardService {
             inner: Arc::new(Inner {
                 store: Store::new(db),
                 clock,
-                pool: HashPool::new(config.hashing)?,
+                pool: HashPool::new(config.hashing, Some(wipe_when_idle))?,
                 config,
                 hasher,
                 dummy,
