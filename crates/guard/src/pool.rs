@@ -182,7 +182,10 @@ impl Drop for HashPool {
 impl HashPool {
     /// Starts `max_running` hashing threads; they end when the pool is dropped. A thread that
     /// runs out of work calls `on_idle` (the hasher's wipe of its kept working memory).
-    pub(crate) fn new(cfg: HashingConfig, on_idle: Option<OnIdle>) -> Result<HashPool, GuardError> {
+    pub(crate) fn new(
+        cfg: HashingConfig,
+        on_idle: Option<&OnIdle>,
+    ) -> Result<HashPool, GuardError> {
         let queue = Arc::new(Queue {
             state: Mutex::new(QueueState {
                 shared: VecDeque::new(),
@@ -194,7 +197,7 @@ impl HashPool {
         });
         let cores = cores_for(cfg.max_running);
         for i in 0..cfg.max_running {
-            let (q, core, idle) = (queue.clone(), cores.get(i).copied(), on_idle.clone());
+            let (q, core, idle) = (queue.clone(), cores.get(i).copied(), on_idle.cloned());
             let started = std::thread::Builder::new()
                 .name(format!("guard-hash-{i}"))
                 .spawn(move || hashing_thread(&q, i, core, idle.as_deref()));

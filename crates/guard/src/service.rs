@@ -187,7 +187,7 @@ impl GuardService {
             inner: Arc::new(Inner {
                 store: Store::new(db),
                 clock,
-                pool: HashPool::new(config.hashing, Some(wipe_when_idle))?,
+                pool: HashPool::new(config.hashing, Some(&wipe_when_idle))?,
                 config,
                 hasher,
                 dummy,
