@@ -163,6 +163,13 @@ impl MaildirSmtp {
     /// Starts the server, or returns `None` after a loud `SKIPPED` line when aiosmtpd is not
     /// installed (panics instead under `CI=true`).
     pub fn start(test: &str) -> Option<MaildirSmtp> {
+        MaildirSmtp::start_with(test, &[])
+    }
+
+    /// [`MaildirSmtp::start`] with more options of `python -m aiosmtpd`: `--tlscert FILE
+    /// --tlskey FILE` (STARTTLS, required), `--smtpscert FILE --smtpskey FILE` (TLS from the
+    /// first byte).
+    pub fn start_with(test: &str, options: &[&str]) -> Option<MaildirSmtp> {
         use std::process::{Command, Stdio};
         let py = test_python();
         let installed = Command::new(&py)
@@ -186,6 +193,7 @@ impl MaildirSmtp {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
         let child = Command::new(&py)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(options)
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(dir.path().join("box"))
             .stdout(Stdio::null())
