@@ -213,35 +213,28 @@ pub(crate) enum RetentionCommand {
 pub(crate) enum KeysCommand {
     /// Create a new root-key version and re-wrap every person's data key under it (resumable;
     /// an unfinished rotation is finished first instead).
-    Rotate {
-        /// Only finish an unfinished rotation (or rows left on an older version); never create a
-        /// version.
-        #[arg(long)]
-        resume: bool,
-        /// People per transaction.
-        #[arg(long, default_value_t = 1000)]
-        batch_size: usize,
-        /// Stop after this many batches; `--resume` finishes later.
-        #[arg(long, value_name = "N")]
-        max_batches: Option<u64>,
-    },
+    Rotate(RotateArgs),
     /// Replace the blind-index keys: add an index version keyed by the current root-key
     /// version, backfill every person's digests under it (resumable), switch searches to it,
     /// retire the old version and delete its digests.
-    RotateIndex {
-        /// Only finish an unfinished index rotation (or delete digests of retired versions left
-        /// by an interrupted run); never add a version.
-        #[arg(long)]
-        resume: bool,
-        /// People per transaction.
-        #[arg(long, default_value_t = 1000)]
-        batch_size: usize,
-        /// Stop after this many batches; `--resume` finishes later.
-        #[arg(long, value_name = "N")]
-        max_batches: Option<u64>,
-    },
+    RotateIndex(RotateArgs),
     /// Show root-key versions, how many people each wraps, index versions and recent rotations.
     Status,
+}
+
+/// How a rotation runs (`keys rotate`, `keys rotate-index`).
+#[derive(Debug, Args)]
+pub(crate) struct RotateArgs {
+    /// Only finish an unfinished rotation (or work an interrupted run left); never create a
+    /// version.
+    #[arg(long)]
+    pub(crate) resume: bool,
+    /// People per transaction.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) batch_size: usize,
+    /// Stop after this many batches; `--resume` finishes later.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_batches: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -90,6 +90,11 @@ pub(crate) async fn index_versions(db: &Database) -> Result<Vec<(u32, u32, Strin
     )
     .fetch_all(db.pool())
     .await?;
+    version_rows(&rows)
+}
+
+/// (version, root version, status) of `vault_index_versions` rows selected in that order.
+fn version_rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<(u32, u32, String)>, DbError> {
     rows.iter()
         .map(|r| {
             Ok((
@@ -115,15 +120,7 @@ pub(crate) async fn index_versions_in(
         "SELECT version, root_version, status FROM vault_index_versions ORDER BY version{lock}"
     );
     let rows = sqlx::query(&sql).fetch_all(&mut **tx).await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                u32::try_from(r.try_get::<i64, _>(0)?).unwrap_or(0),
-                u32::try_from(r.try_get::<i64, _>(1)?).unwrap_or(0),
-                r.try_get(2)?,
-            ))
-        })
-        .collect()
+    version_rows(&rows)
 }
 
 /// Takes the right to change index versions for the rest of `tx`: on PostgreSQL an exclusive

@@ -11,7 +11,7 @@ use custodian_vault::rotate::{
 use serde_json::json;
 
 use crate::app::App;
-use crate::cli::KeysCommand;
+use crate::cli::{KeysCommand, RotateArgs};
 use crate::cmd::vault::{operator, run_context};
 use crate::config::Settings;
 use crate::output::Progress;
@@ -22,40 +22,16 @@ pub(crate) async fn run(s: &Settings, c: KeysCommand) -> anyhow::Result<()> {
     let ctx = run_context();
     let admin = app.vault.key_admin(&me, &ctx)?;
     match c {
-        KeysCommand::Rotate {
-            resume,
-            batch_size,
-            max_batches,
-        } => {
-            let opts = RotateOptions {
-                mode: if resume {
-                    RotateMode::Resume
-                } else {
-                    RotateMode::Rotate
-                },
-                batch_size: batch_size.clamp(1, 20_000),
-                max_batches,
-            };
+        KeysCommand::Rotate(a) => {
+            let opts = options(&a);
             let expected = expected_work(&admin.status().await?, opts.mode);
             let progress = Progress::new("re-wrap", expected, s.json);
             let report = admin.rotate(&opts, &|p| progress.set(p.done)).await?;
             progress.finish();
             print_rotation(s, &report);
         }
-        KeysCommand::RotateIndex {
-            resume,
-            batch_size,
-            max_batches,
-        } => {
-            let opts = RotateOptions {
-                mode: if resume {
-                    RotateMode::Resume
-                } else {
-                    RotateMode::Rotate
-                },
-                batch_size: batch_size.clamp(1, 20_000),
-                max_batches,
-            };
+        KeysCommand::RotateIndex(a) => {
+            let opts = options(&a);
             let st = admin.status().await?;
             // A version being built says how many it lacks; a new one needs every live person
             // (an upper bound: people with no indexed field need nothing).
@@ -74,6 +50,56 @@ pub(crate) async fn run(s: &Settings, c: KeysCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn options(a: &RotateArgs) -> RotateOptions {
+    RotateOptions {
+        mode: if a.resume {
+            RotateMode::Resume
+        } else {
+            RotateMode::Rotate
+        },
+        batch_size: a.batch_size.clamp(1, 20_000),
+        max_batches: a.max_batches,
+    }
+}
+
+/// How a run started, as the JSON output names it.
+fn start_name(start: RotationStart) -> &'static str {
+    match start {
+        RotationStart::Created => "created",
+        RotationStart::Resumed => "resumed",
+        RotationStart::NothingToDo => "nothing to do",
+    }
+}
+
+/// The first failures as JSON: row id and reason.
+fn failures_json(failures: &[(i64, String)]) -> Vec<serde_json::Value> {
+    failures
+        .iter()
+        .map(|(id, why)| json!({"row_id": id, "reason": why}))
+        .collect()
+}
+
+/// A run's counts: people done, batches, failed, remaining, changed meanwhile by another
+/// process.
+struct Counts(u64, u64, u64, u64, u64);
+
+/// "VERB N people in B batches; F failed; R remaining[; S changed meanwhile…]", then the first
+/// failures.
+fn print_counts(verb: &str, c: &Counts, failures: &[(i64, String)]) {
+    let Counts(done, batches, failed, remaining, skipped) = *c;
+    println!(
+        "{verb} {done} people in {batches} batches; {failed} failed; {remaining} remaining{}",
+        if skipped > 0 {
+            format!("; {skipped} changed meanwhile by another process")
+        } else {
+            String::new()
+        }
+    );
+    for (id, why) in failures {
+        println!("  row {id} failed: {why}");
+    }
+}
+
 /// Rows the run will move, for the progress display: an unfinished job's total, else every live
 /// row (a new version) or the rows below the current version (resume).
 fn expected_work(st: &KeyStatus, mode: RotateMode) -> u64 {
@@ -88,21 +114,12 @@ fn expected_work(st: &KeyStatus, mode: RotateMode) -> u64 {
 }
 
 fn print_rotation(s: &Settings, r: &RotateReport) {
-    let start = match r.start {
-        RotationStart::Created => "created",
-        RotationStart::Resumed => "resumed",
-        RotationStart::NothingToDo => "nothing to do",
-    };
     if s.json {
-        let failed: Vec<_> = r
-            .first_failures
-            .iter()
-            .map(|(id, why)| json!({"row_id": id, "reason": why}))
-            .collect();
         crate::output::json(&json!({
-            "start": start, "target_version": r.target_version, "rewrapped": r.rewrapped,
-            "skipped": r.skipped, "batches": r.batches, "remaining": r.remaining,
-            "failed": r.failed, "first_failures": failed,
+            "start": start_name(r.start), "target_version": r.target_version,
+            "rewrapped": r.rewrapped, "skipped": r.skipped, "batches": r.batches,
+            "remaining": r.remaining, "failed": r.failed,
+            "first_failures": failures_json(&r.first_failures),
         }));
         return;
     }
@@ -120,44 +137,28 @@ fn print_rotation(s: &Settings, r: &RotateReport) {
             r.target_version
         ),
     }
-    println!(
-        "re-wrapped {} people in {} batches; {} failed; {} remaining{}",
-        r.rewrapped,
-        r.batches,
-        r.failed,
-        r.remaining,
-        if r.skipped > 0 {
-            format!("; {} changed meanwhile by another process", r.skipped)
-        } else {
-            String::new()
-        }
-    );
-    for (id, why) in &r.first_failures {
-        println!("  row {id} failed: {why}");
-    }
+    let counts = Counts(r.rewrapped, r.batches, r.failed, r.remaining, r.skipped);
+    print_counts("re-wrapped", &counts, &r.first_failures);
     if r.remaining > 0 {
         println!("finish with `custodian keys rotate --resume`");
     }
 }
 
 fn print_index_rotation(s: &Settings, r: &IndexRotateReport) {
-    let start = match r.start {
-        RotationStart::Created => "created",
-        RotationStart::Resumed => "resumed",
-        RotationStart::NothingToDo => "nothing to do",
-    };
     if s.json {
-        let failed: Vec<_> = r
-            .first_failures
-            .iter()
-            .map(|(id, why)| json!({"row_id": id, "reason": why}))
-            .collect();
         crate::output::json(&json!({
-            "start": start, "index_version": r.version, "root_version": r.root_version,
-            "backfilled": r.backfilled, "skipped": r.skipped, "batches": r.batches,
-            "remaining": r.remaining, "failed": r.failed, "first_failures": failed,
+            "start": start_name(r.start), "index_version": r.version,
+            "root_version": r.root_version, "backfilled": r.backfilled, "skipped": r.skipped,
+            "batches": r.batches, "remaining": r.remaining, "failed": r.failed,
+            "first_failures": failures_json(&r.first_failures),
             "activated": r.activated, "retired": r.retired, "purged": r.purged,
         }));
+        return;
+    }
+    let building = r.batches > 0 || r.remaining > 0 || r.activated || r.failed > 0;
+    if r.start == RotationStart::Resumed && !building {
+        // Nothing was being built: the run only finished deleting retired digests.
+        println!("deleted {} digests of retired index versions", r.purged);
         return;
     }
     match r.start {
@@ -174,21 +175,8 @@ fn print_index_rotation(s: &Settings, r: &IndexRotateReport) {
         ),
         RotationStart::Resumed => println!("resumed building blind index v{}", r.version),
     }
-    println!(
-        "indexed {} people in {} batches; {} failed; {} remaining{}",
-        r.backfilled,
-        r.batches,
-        r.failed,
-        r.remaining,
-        if r.skipped > 0 {
-            format!("; {} changed meanwhile by another process", r.skipped)
-        } else {
-            String::new()
-        }
-    );
-    for (id, why) in &r.first_failures {
-        println!("  row {id} failed: {why}");
-    }
+    let counts = Counts(r.backfilled, r.batches, r.failed, r.remaining, r.skipped);
+    print_counts("indexed", &counts, &r.first_failures);
     if r.activated {
         let retired: Vec<String> = r.retired.iter().map(|v| format!("v{v}")).collect();
         println!(

@@ -137,6 +137,34 @@ async fn index_rotation_rebuilds_every_digest_and_searches_follow(t: &TestDb) {
     import(&v, &more).await;
     assert_eq!(rows_per_version(t).await, vec![(2, 151 * 6)]);
     assert_all_found(&v, &more).await;
+    // Digests of a retired version left behind (a purge interrupted by a crash): `Resume`
+    // deletes them and adds no version.
+    custodian_db::sqlx::query(
+        "INSERT INTO vault_bidx (field, version, digest, person_id) \
+         SELECT field, 1, digest, person_id FROM vault_bidx WHERE version = 2",
+    )
+    .execute(t.db.pool())
+    .await
+    .unwrap();
+    let r = v
+        .key_admin(&p, &c)
+        .unwrap()
+        .rotate_index(
+            &RotateOptions {
+                mode: RotateMode::Resume,
+                ..RotateOptions::default()
+            },
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.start, r.purged, r.batches),
+        (RotationStart::Resumed, 151 * 6, 0)
+    );
+    assert!(!r.activated);
+    assert_eq!(rows_per_version(t).await, vec![(2, 151 * 6)]);
+    assert_eq!(statuses(&v).await.len(), 2);
 }
 
 async fn interrupted_index_rotation_keeps_searching_and_resumes(t: &TestDb) {
