@@ -9,8 +9,9 @@
 //! `letter_pdf` how a letter is laid out).
 //!
 //! A send ends [`SendResult::Sent`], [`SendResult::Soft`] (retry later: a 4xx SMTP reply, a
-//! connection failure — including a refused certificate, STARTTLS or password, which are the
-//! relay's or the configuration's fault and not the recipient's —, a 5xx from the gateway) or [`SendResult::Hard`] (a permanent 5xx SMTP
+//! connection failure — including a refused certificate, STARTTLS or password, or a relay that
+//! wants authentication, which are the relay's or the configuration's fault and not the
+//! recipient's —, a 5xx from the gateway) or [`SendResult::Hard`] (a permanent 5xx SMTP
 //! reply, a 4xx from the gateway, no address).
 
 mod letter_pdf;
@@ -99,6 +100,15 @@ impl Default for EmailConfig {
             timeout_secs: 30,
         }
     }
+}
+
+/// A permanent refusal that is about this sender's session, not the recipient: 530
+/// (authentication required), 535 (credentials rejected), 538 (encryption required to
+/// authenticate). The relay refuses every notice alike, so none of them is a bounce; they are
+/// soft failures that count toward the campaign's pause.
+fn refused_sender(e: &lettre::transport::smtp::Error) -> bool {
+    e.status()
+        .is_some_and(|c| matches!(c.to_string().as_str(), "530" | "535" | "538"))
 }
 
 /// TLS for the relay: its host name (or IP address) checked against its certificate, which
@@ -235,7 +245,9 @@ impl Email {
         }
         match self.pool.send(msg.envelope(), &msg.formatted()).await {
             Ok(()) => SendResult::Sent(id),
-            Err(PoolError::Smtp(e)) if e.is_permanent() => SendResult::Hard(format!("SMTP: {e}")),
+            Err(PoolError::Smtp(e)) if e.is_permanent() && !refused_sender(&e) => {
+                SendResult::Hard(format!("SMTP: {e}"))
+            }
             Err(PoolError::Smtp(e)) => SendResult::Soft(format!("SMTP: {e}")),
             Err(PoolError::Connect(e)) => SendResult::Soft(format!("SMTP: connection failed: {e}")),
             Err(PoolError::Timeout) => SendResult::Soft("SMTP: timed out".into()),

@@ -575,6 +575,19 @@ async fn tls_and_auth_to_a_relay_with_a_private_ca() {
                 other => panic!("{mode}: wrong password: {other:?}"),
             }
         }
+        // No credentials for a relay that wants them: 530 at MAIL FROM, not the recipient's
+        // fault either.
+        let anonymous = custodian_notify::channel::EmailConfig {
+            username: None,
+            password: None,
+            ..good.clone()
+        };
+        for r in send_three(&anonymous).await {
+            match r {
+                SendResult::Soft(e) => assert!(e.contains("530"), "{e}"),
+                other => panic!("{mode}: no credentials: {other:?}"),
+            }
+        }
         assert_eq!(received(&sink.dir).len(), 3, "{mode}: nothing more arrived");
     }
 
