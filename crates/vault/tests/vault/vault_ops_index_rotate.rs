@@ -13,6 +13,14 @@ use custodian_db::testing::TestDb;
 use custodian_vault::rotate::{RotateMode, RotateOptions, RotationStart};
 use custodian_vault::{Field, Lookup, PersonRef, Vault, record::normalize};
 
+/// Options that only finish work, never add a version.
+fn resume() -> RotateOptions {
+    RotateOptions {
+        mode: RotateMode::Resume,
+        ..RotateOptions::default()
+    }
+}
+
 /// The external ids found by one field's value.
 async fn find(v: &Vault, field: Field, value: &str) -> Vec<String> {
     let (p, c) = (admin(), ctx());
@@ -149,13 +157,7 @@ async fn index_rotation_rebuilds_every_digest_and_searches_follow(t: &TestDb) {
     let r = v
         .key_admin(&p, &c)
         .unwrap()
-        .rotate_index(
-            &RotateOptions {
-                mode: RotateMode::Resume,
-                ..RotateOptions::default()
-            },
-            &|_| {},
-        )
+        .rotate_index(&resume(), &|_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -227,13 +229,7 @@ async fn interrupted_index_rotation_keeps_searching_and_resumes(t: &TestDb) {
     let r = v2
         .key_admin(&p, &c)
         .unwrap()
-        .rotate_index(
-            &RotateOptions {
-                mode: RotateMode::Resume,
-                ..RotateOptions::default()
-            },
-            &|_| {},
-        )
+        .rotate_index(&resume(), &|_| {})
         .await
         .unwrap();
     assert_eq!((r.start, r.version), (RotationStart::NothingToDo, 2));
@@ -270,16 +266,7 @@ async fn unopenable_fields_hold_the_switch_until_dealt_with(t: &TestDb) {
         .shred(&PersonRef::External("K00001".into()), "key lost")
         .await
         .unwrap();
-    let r = admin_keys
-        .rotate_index(
-            &RotateOptions {
-                mode: RotateMode::Resume,
-                ..RotateOptions::default()
-            },
-            &|_| {},
-        )
-        .await
-        .unwrap();
+    let r = admin_keys.rotate_index(&resume(), &|_| {}).await.unwrap();
     assert_eq!(
         (r.start, r.backfilled, r.remaining),
         (RotationStart::Resumed, 0, 0)
