@@ -10,18 +10,22 @@
 use std::path::Path;
 use std::process::Command;
 
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_custodian"))
-        .env_remove("CUSTODIAN_DATABASE_URL")
+/// The binary on `dir`'s data directory, with none of the caller's configuration.
+fn custodian(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_custodian"));
+    c.env_remove("CUSTODIAN_DATABASE_URL")
         .env_remove("CUSTODIAN_DATA_DIR")
         .env_remove("CUSTODIAN_ROOT_KEY")
         .env_remove("CUSTODIAN_CONFIG")
         .env("NO_COLOR", "1")
         .arg("--data-dir")
         .arg(dir.join("data"))
-        .args(args)
-        .output()
-        .expect("run custodian");
+        .args(args);
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = custodian(dir, args).output().expect("run custodian");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -291,14 +295,7 @@ fn import_people(dir: &Path, n: usize) {
 /// Starts `args` (one transaction per person), waits until `progress` (read through `keys
 /// status`) says some but not all of the work is committed, then kills it with SIGKILL.
 fn kill_nine_midway(dir: &Path, args: &[&str], progress: impl Fn(&serde_json::Value) -> u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_custodian"))
-        .env_remove("CUSTODIAN_DATABASE_URL")
-        .env_remove("CUSTODIAN_DATA_DIR")
-        .env_remove("CUSTODIAN_ROOT_KEY")
-        .env_remove("CUSTODIAN_CONFIG")
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .args(args)
+    let mut child = custodian(dir, args)
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(dir.join("killed.stderr")).unwrap())
         .spawn()

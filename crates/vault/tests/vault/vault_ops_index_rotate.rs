@@ -8,7 +8,9 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::ops_common::{Known, admin, ctx, import, known, log_entries, open, reopen};
+use crate::ops_common::{
+    Known, admin, break_wrapped_key, ctx, import, known, log_entries, open, reopen,
+};
 use custodian_db::testing::TestDb;
 use custodian_vault::rotate::{RotateMode, RotateOptions, RotationStart};
 use custodian_vault::{Field, Lookup, PersonRef, Vault, record::normalize};
@@ -240,14 +242,7 @@ async fn unopenable_fields_hold_the_switch_until_dealt_with(t: &TestDb) {
     let (v, _clock) = open(t).await;
     let people = known(20);
     import(&v, &people).await;
-    // K00001's wrapped key replaced by K00002's: bound to another person, it cannot unwrap.
-    custodian_db::sqlx::query(
-        "UPDATE vault_people SET wrapped_key = (SELECT wrapped_key FROM vault_people \
-         WHERE external_id = 'K00002') WHERE external_id = 'K00001'",
-    )
-    .execute(t.db.pool())
-    .await
-    .unwrap();
+    break_wrapped_key(t, "K00001", "K00002").await;
     let (p, c) = (admin(), ctx());
     let admin_keys = v.key_admin(&p, &c).unwrap();
     let r = admin_keys

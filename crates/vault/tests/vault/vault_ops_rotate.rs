@@ -7,7 +7,9 @@
 // Test code: panicking on a broken fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::ops_common::{Known, admin, ctx, import, known, log_entries, open, principal, reopen};
+use crate::ops_common::{
+    Known, admin, break_wrapped_key, ctx, import, known, log_entries, open, principal, reopen,
+};
 use custodian_db::testing::TestDb;
 use custodian_vault::rotate::{
     JobStatus, MAX_BATCH_REWRAP, RewrapOutcome, RotateMode, RotateOptions, RotationStart,
@@ -223,14 +225,7 @@ async fn interrupted_rotation_resumes_where_it_stopped(t: &TestDb) {
 async fn a_key_that_cannot_be_unwrapped_is_reported_and_the_rest_move(t: &TestDb) {
     let (v, _clock) = open(t).await;
     import(&v, &known(20)).await;
-    // K00001's wrapped key replaced by K00002's: bound to another person, it cannot unwrap.
-    custodian_db::sqlx::query(
-        "UPDATE vault_people SET wrapped_key = (SELECT wrapped_key FROM vault_people \
-         WHERE external_id = 'K00002') WHERE external_id = 'K00001'",
-    )
-    .execute(t.db.pool())
-    .await
-    .unwrap();
+    break_wrapped_key(t, "K00001", "K00002").await;
     let (p, c) = (admin(), ctx());
     let admin_keys = v.key_admin(&p, &c).unwrap();
     let r = admin_keys

@@ -184,3 +184,16 @@ pub(crate) async fn log_entries(t: &TestDb, action: &str) -> i64 {
         .await
         .unwrap()
 }
+
+/// Gives `victim` the wrapped data key of `donor`: bound to another person, it cannot unwrap.
+pub(crate) async fn break_wrapped_key(t: &TestDb, victim: &str, donor: &str) {
+    custodian_db::sqlx::query(
+        "UPDATE vault_people SET wrapped_key = (SELECT wrapped_key FROM vault_people \
+         WHERE external_id = $1) WHERE external_id = $2",
+    )
+    .bind(donor)
+    .bind(victim)
+    .execute(t.db.pool())
+    .await
+    .unwrap();
+}
