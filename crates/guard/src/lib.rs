@@ -77,5 +77,11 @@ pub const COMPONENT: Component = Component {
             sqlite: include_str!("../migrations/sqlite/0002_reset_fillfactor.sql"),
             postgres: include_str!("../migrations/postgres/0002_reset_fillfactor.sql"),
         },
+        Migration {
+            version: 3,
+            name: "one round trip for each half of a verification (PostgreSQL functions)",
+            sqlite: include_str!("../migrations/sqlite/0003_verify_functions.sql"),
+            postgres: include_str!("../migrations/postgres/0003_verify_functions.sql"),
+        },
     ],
 };

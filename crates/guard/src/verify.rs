@@ -90,11 +90,12 @@ impl GuardService {
             pair_source: &scopes.pair_source,
             rule: self.inner.config.limits.pair,
         };
-        let (counts, is_new_pair) = match self.store().charge_attempt(&request, now).await? {
+        let (counts, is_new_pair, cred) = match self.store().charge_attempt(&request, now).await? {
             Charge::Charged {
                 counts,
                 is_new_pair,
-            } => (counts, is_new_pair),
+                credential,
+            } => (counts, is_new_pair, credential),
             Charge::PairRefused { scope, until } => {
                 let applies = scopes.applies(&scope);
                 self.inner.blocks.remember(&scope, until, applies);
@@ -117,7 +118,6 @@ impl GuardService {
                 return Ok(Verdict::Locked);
             }
         };
-        let cred = self.store().find_credential(account, kind).await?;
         let verdict = self
             .check_secret(account, kind, secret, ctx, (cred, slot), trust, &scopes)
             .await?;

@@ -1,10 +1,11 @@
 //! Counters: the per-scope failure windows, the per-account consecutive failures, and the devices
 //! an account knows. Each change that decides a lock is one atomic statement.
 
-use custodian_db::Timestamp;
 use custodian_db::sqlx::{self, AnyConnection, Row};
+use custodian_db::{Backend, Timestamp};
 
-use super::{Store, placeholders};
+use super::credentials::find_credential_on;
+use super::{Credential, Store, placeholders};
 use crate::error::GuardError;
 use crate::events::NewEvent;
 use crate::limits::{SourceRule, Trust, WindowRule};
@@ -31,10 +32,11 @@ pub(crate) enum Charge {
     PairRefused { scope: String, until: Timestamp },
     /// The account is at its cap for this context.
     Locked,
-    /// Counted; the secret may be checked.
+    /// Counted; the secret may be checked against `credential` (read after the charge).
     Charged {
         counts: AccountCounts,
         is_new_pair: bool,
+        credential: Option<Credential>,
     },
 }
 
@@ -121,12 +123,16 @@ impl Store {
 
     /// Counts an attempt before its secret is checked, in one transaction: each pair window
     /// (refusing when one is over its limit), then the account (refusing when it is at its cap
-    /// for this context). One lock acquisition instead of three on SQLite.
+    /// for this context); a charged attempt also reads the credential. One lock acquisition
+    /// instead of three on SQLite; one round trip on PostgreSQL (`guard_charge`, migration 3).
     pub(crate) async fn charge_attempt(
         &self,
         c: &ChargeRequest<'_>,
         now: Timestamp,
     ) -> Result<Charge, GuardError> {
+        if self.db.backend() == Backend::Postgres && c.pairs.len() <= 2 {
+            return self.charge_attempt_pg(c, now).await;
+        }
         let mut tx = self.db.pool().begin().await?;
         let mut is_new_pair = false;
         for scope in c.pairs {
@@ -143,13 +149,73 @@ impl Store {
             }
         }
         let counts = charge_account_on(&mut tx, c.account, c.kind, c.trust, c.caps, now).await?;
-        tx.commit().await?;
-        Ok(match counts {
+        let charge = match counts {
             Some(counts) => Charge::Charged {
                 counts,
                 is_new_pair,
+                credential: find_credential_on(&mut tx, c.account, c.kind).await?,
             },
             None => Charge::Locked,
+        };
+        tx.commit().await?;
+        Ok(charge)
+    }
+
+    /// [`Store::charge_attempt`] through `guard_charge`: the same statements in the same order
+    /// (an attempt has at most two pair windows: (account, source) and (account, device)).
+    async fn charge_attempt_pg(
+        &self,
+        c: &ChargeRequest<'_>,
+        now: Timestamp,
+    ) -> Result<Charge, GuardError> {
+        let pair = |i: usize| c.pairs.get(i).copied();
+        let w = PairWindow::new(c.rule, now);
+        let (max, untrusted_max) = c.caps;
+        let row = sqlx::query(
+            "SELECT r_refused_scope, r_refused_until, r_pair1_failures, r_pair2_failures, \
+             r_charged, r_failures, r_untrusted, r_phc, r_pepper_id, r_compromised_at \
+             FROM guard_charge($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(pair(0))
+        .bind(pair(1))
+        .bind(now.0)
+        .bind(w.first_block)
+        .bind(w.floor)
+        .bind(c.rule.limit)
+        .bind(w.window)
+        .bind(c.account.as_str())
+        .bind(c.kind.as_str())
+        .bind(i64::from(c.trust == Trust::Unknown))
+        .bind(max)
+        .bind(untrusted_max)
+        .fetch_one(self.db.pool())
+        .await?;
+        if let Some(scope) = row.try_get::<Option<String>, _>(0)? {
+            return Ok(Charge::PairRefused {
+                scope,
+                until: Timestamp(row.try_get(1)?),
+            });
+        }
+        if !row.try_get::<bool, _>(4)? {
+            return Ok(Charge::Locked);
+        }
+        let mut is_new_pair = false;
+        for (i, scope) in c.pairs.iter().enumerate() {
+            if *scope == c.pair_source {
+                is_new_pair = row.try_get::<Option<i64>, _>(2 + i)? == Some(1);
+            }
+        }
+        let credential = match row.try_get::<Option<String>, _>(7)? {
+            Some(phc) => Some(Credential::from_row(phc, row.try_get(8)?, row.try_get(9)?)),
+            None => None,
+        };
+        Ok(Charge::Charged {
+            counts: AccountCounts {
+                failures: row.try_get(5)?,
+                untrusted: row.try_get(6)?,
+            },
+            is_new_pair,
+            credential,
         })
     }
 
@@ -181,12 +247,16 @@ impl Store {
 
     /// A right secret's bookkeeping in one transaction (one commit instead of six): consecutive
     /// failures start again, the pair windows are refunded, the source and network count a
-    /// success, the device is remembered, and the verification's event is written.
+    /// success, the device is remembered, and the verification's event is written. One round
+    /// trip on PostgreSQL (`guard_success`, migration 3).
     pub(crate) async fn record_success(
         &self,
         s: &Success<'_>,
         now: Timestamp,
     ) -> Result<(), GuardError> {
+        if self.db.backend() == Backend::Postgres && s.pairs.len() <= 2 && s.sources.len() <= 2 {
+            return self.record_success_pg(s, now).await;
+        }
         // Pairs before the account, the order charge_attempt locks them in.
         let mut tx = self.db.pool().begin().await?;
         clear_windows_on(&mut tx, s.pairs).await?;
@@ -199,6 +269,45 @@ impl Store {
         }
         super::events::insert_event_on(&mut tx, s.event, now).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`Store::record_success`] through `guard_success`: the same statements in the same order
+    /// (at most two pair windows and two sources: the address and its network).
+    async fn record_success_pg(&self, s: &Success<'_>, now: Timestamp) -> Result<(), GuardError> {
+        let pair = |i: usize| s.pairs.get(i).copied();
+        let source = |i: usize| s.sources.get(i).map(|(scope, _)| *scope);
+        let floor = |i: usize| {
+            s.sources
+                .get(i)
+                .map_or(0, |(_, rule)| source_window_floor(*rule, now))
+        };
+        let e = s.event;
+        sqlx::query(
+            "SELECT 1 FROM guard_success($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18, $19)",
+        )
+        .bind(pair(0))
+        .bind(pair(1))
+        .bind(s.account.as_str())
+        .bind(s.kind.as_str())
+        .bind(i64::from(s.trust == Trust::Known))
+        .bind(source(0))
+        .bind(floor(0))
+        .bind(source(1))
+        .bind(floor(1))
+        .bind(now.0)
+        .bind(s.device.map(DeviceId::as_str))
+        .bind(e.account.as_str())
+        .bind(e.kind.as_str())
+        .bind(e.outcome.as_str())
+        .bind(e.channel.as_str())
+        .bind(e.source.as_str())
+        .bind(e.network.as_str())
+        .bind(e.device.as_str())
+        .bind(e.detail.as_str())
+        .fetch_one(self.db.pool())
+        .await?;
         Ok(())
     }
 
@@ -250,6 +359,32 @@ impl Store {
     }
 }
 
+/// A pair window's figures for a charge at `now`, in microseconds.
+struct PairWindow {
+    /// The window's length.
+    window: i64,
+    /// Windows that started at or before this have ended.
+    floor: i64,
+    /// The block a new window starts with (a limit of one blocks at the first failure).
+    first_block: i64,
+}
+
+impl PairWindow {
+    fn new(rule: WindowRule, now: Timestamp) -> PairWindow {
+        let window = rule.window_secs.saturating_mul(1_000_000);
+        PairWindow {
+            window,
+            floor: now.0 - window,
+            first_block: if rule.limit <= 1 { now.0 + window } else { 0 },
+        }
+    }
+}
+
+/// A source window that started at or before this (in microseconds) has ended at `now`.
+fn source_window_floor(rule: SourceRule, now: Timestamp) -> i64 {
+    now.0 - rule.window_secs.saturating_mul(1_000_000)
+}
+
 /// After a right secret: consecutive failures start again. A known device's success leaves
 /// the strangers' count alone, so an attacker's budget does not refill when the owner logs in.
 pub(crate) async fn account_success_on(
@@ -279,7 +414,6 @@ pub(crate) async fn source_success_on(
     now: Timestamp,
     rule: SourceRule,
 ) -> Result<(), GuardError> {
-    let window = rule.window_secs.saturating_mul(1_000_000);
     sqlx::query(
         "INSERT INTO guard_windows (scope, failures, successes, accounts, window_start, blocked_until) \
          VALUES ($1, 0, 1, 0, $2, 0) \
@@ -291,7 +425,7 @@ pub(crate) async fn source_success_on(
     )
     .bind(scope)
     .bind(now.0)
-    .bind(now.0 - window)
+    .bind(source_window_floor(rule, now))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -345,8 +479,7 @@ pub(crate) async fn charge_pair_on(
     now: Timestamp,
     rule: WindowRule,
 ) -> Result<PairCharge, GuardError> {
-    let window = rule.window_secs.saturating_mul(1_000_000);
-    let first_block = if rule.limit <= 1 { now.0 + window } else { 0 };
+    let w = PairWindow::new(rule, now);
     let row = sqlx::query(
         "INSERT INTO guard_windows (scope, failures, successes, accounts, window_start, blocked_until) \
          VALUES ($1, 1, 0, 0, $2, $3) \
@@ -360,10 +493,10 @@ pub(crate) async fn charge_pair_on(
     )
     .bind(scope)
     .bind(now.0)
-    .bind(first_block)
-    .bind(now.0 - window)
+    .bind(w.first_block)
+    .bind(w.floor)
     .bind(rule.limit)
-    .bind(window)
+    .bind(w.window)
     .fetch_one(&mut *conn)
     .await?;
     Ok(PairCharge {

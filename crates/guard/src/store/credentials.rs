@@ -2,7 +2,7 @@
 //! exposed in incidents.
 
 use custodian_db::Timestamp;
-use custodian_db::sqlx::{self, Row};
+use custodian_db::sqlx::{self, AnyConnection, Row};
 
 use super::{Store, placeholders};
 use crate::error::GuardError;
@@ -17,31 +17,51 @@ pub(crate) struct Credential {
     pub(crate) compromised_at: Option<i64>,
 }
 
+impl Credential {
+    /// A credential from its stored columns.
+    pub(crate) fn from_row(phc: String, pepper_id: i64, compromised_at: Option<i64>) -> Credential {
+        Credential {
+            hash: StoredHash {
+                phc,
+                pepper_id: u32::try_from(pepper_id).unwrap_or(u32::MAX),
+            },
+            compromised_at,
+        }
+    }
+}
+
+/// An account's credential of one kind, on `conn` (inside a caller's transaction).
+pub(crate) async fn find_credential_on(
+    conn: &mut AnyConnection,
+    account: &AccountId,
+    kind: SecretKind,
+) -> Result<Option<Credential>, GuardError> {
+    let row = sqlx::query(
+        "SELECT phc, pepper_id, compromised_at FROM guard_credentials \
+         WHERE account_id = $1 AND kind = $2",
+    )
+    .bind(account.as_str())
+    .bind(kind.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(Credential::from_row(
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+        ))
+    })
+    .transpose()
+}
+
 impl Store {
     pub(crate) async fn find_credential(
         &self,
         account: &AccountId,
         kind: SecretKind,
     ) -> Result<Option<Credential>, GuardError> {
-        let row = sqlx::query(
-            "SELECT phc, pepper_id, compromised_at FROM guard_credentials \
-             WHERE account_id = $1 AND kind = $2",
-        )
-        .bind(account.as_str())
-        .bind(kind.as_str())
-        .fetch_optional(self.db.pool())
-        .await?;
-        row.map(|r| {
-            let pepper: i64 = r.try_get(1)?;
-            Ok(Credential {
-                hash: StoredHash {
-                    phc: r.try_get(0)?,
-                    pepper_id: u32::try_from(pepper).unwrap_or(u32::MAX),
-                },
-                compromised_at: r.try_get(2)?,
-            })
-        })
-        .transpose()
+        let mut conn = self.db.pool().acquire().await?;
+        find_credential_on(&mut conn, account, kind).await
     }
 
     /// Sets a credential, clearing any compromise mark.
