@@ -1,15 +1,16 @@
 //! Verification, in the order that keeps it cheap to refuse and impossible to race:
 //!
 //! 1. blocks already known in memory refuse at once (no database, no hashing);
-//! 2. the device's standing with the account is read, then the stored blocks of the attempt's
-//!    scopes; a blocked scope refuses (no hashing);
+//! 2. the device's standing with the account is read;
 //! 3. a hashing slot is taken (bounded wait: a busy guard answers "throttled", retry in 1 s,
-//!    having counted and stored nothing), so an attempt the guard has no room for costs no
-//!    database write;
-//! 4. the failure is counted *before* the secret is checked, in single statements that refuse
-//!    when a cap is reached: the (account, source) and (account, device) windows, then the
-//!    account's consecutive failures. N parallel guesses count as N; no more than the cap get
-//!    further. A refused attempt gives its slot back at once;
+//!    having read and stored nothing more), so an attempt the guard has no room for costs no
+//!    further database work;
+//! 4. in one transaction, the stored blocks of the attempt's scopes are read (a blocked scope
+//!    refuses, counting nothing, and is remembered in memory so its next attempts stop at step
+//!    1), then the failure is counted *before* the secret is checked, in single statements that
+//!    refuse when a cap is reached: the (account, source) and (account, device) windows, then
+//!    the account's consecutive failures, and the credential is read. N parallel guesses count
+//!    as N; no more than the cap get further. A refused attempt gives its slot back at once;
 //! 5. the secret is checked against the stored hash, or against a dummy hash of the same cost
 //!    when the account has none, so existence does not show in the answer or its timing;
 //! 6. a right secret refunds the counts, remembers the device and re-hashes a stale hash; a
@@ -60,12 +61,6 @@ impl GuardService {
         if let Some(v) = self.cached_refusal(account, &scopes, ctx, now, Some(trust)) {
             return Ok(v);
         }
-        if let Some(v) = self
-            .stored_refusal(account, &scopes, ctx, now, trust)
-            .await?
-        {
-            return Ok(v);
-        }
         // The slot is taken before the counting: an attempt the guard has no room for is
         // refused without a database write (it was neither counted nor checked). The slot
         // bounds what is admitted; only `max_running` of the admitted hash at once.
@@ -81,11 +76,16 @@ impl GuardService {
         };
         let caps = self.inner.config.limits.caps(kind);
         let pairs = scopes.pairs_for(trust);
+        let mut checks = pairs.clone();
+        if trust == Trust::Unknown {
+            checks.extend(scopes.flags());
+        }
         let request = ChargeRequest {
             account,
             kind,
             trust,
             caps,
+            checks: &checks,
             pairs: &pairs,
             pair_source: &scopes.pair_source,
             rule: self.inner.config.limits.pair,
@@ -96,6 +96,9 @@ impl GuardService {
                 is_new_pair,
                 credential,
             } => (counts, is_new_pair, credential),
+            Charge::Blocked(blocks) => {
+                return Ok(self.stored_refusal(account, &scopes, ctx, now, blocks));
+            }
             Charge::PairRefused { scope, until } => {
                 let applies = scopes.applies(&scope);
                 self.inner.blocks.remember(&scope, until, applies);
@@ -156,32 +159,26 @@ impl GuardService {
         })
     }
 
-    async fn stored_refusal(
+    /// Remembers the stored blocks an attempt met and refuses it until the last one ends.
+    fn stored_refusal(
         &self,
         account: &AccountId,
         scopes: &Scopes,
         ctx: &AttemptContext,
         now: Timestamp,
-        trust: Trust,
-    ) -> Result<Option<Verdict>, GuardError> {
-        let mut names = scopes.pairs_for(trust);
-        if trust == Trust::Unknown {
-            names.extend(scopes.flags());
-        }
-        let blocks = self.store().active_blocks(&names, now).await?;
-        let mut until = None;
+        blocks: Vec<(String, i64)>,
+    ) -> Verdict {
+        let mut until = now.0;
         for (scope, end) in blocks {
             self.inner
                 .blocks
                 .remember(&scope, Timestamp(end), scopes.applies(&scope));
-            until = until.max(Some(end));
+            until = until.max(end);
         }
-        Ok(until.map(|end| {
-            self.tally(account, "throttled", "stored", ctx);
-            Verdict::Throttled {
-                retry_after_secs: retry_after(now, Timestamp(end)),
-            }
-        }))
+        self.tally(account, "throttled", "stored", ctx);
+        Verdict::Throttled {
+            retry_after_secs: retry_after(now, Timestamp(until)),
+        }
     }
 
     /// Step 5 and the success half of step 6.

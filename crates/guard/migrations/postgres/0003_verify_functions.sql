@@ -3,14 +3,17 @@
 -- locks are taken in the same order: pair windows, then the account, then sources. Each call
 -- is one transaction.
 
--- Before the secret is checked: counts the attempt in each pair window (up to two; NULL for
--- none), refusing at the first over its limit (the account is then not charged), then counts a
--- consecutive failure against the account unless it is at its cap for this context, and reads
--- the credential of a charged attempt.
+-- Before the secret is checked: refuses (counting nothing) when one of the scopes to check (up
+-- to four; NULL for none) is blocked, giving each one's block end; else counts the attempt in
+-- each pair window (up to two), refusing at the first over its limit (the account is then not
+-- charged), then counts a consecutive failure against the account unless it is at its cap for
+-- this context, and reads the credential of a charged attempt.
 CREATE FUNCTION guard_charge(
+    p_check1 TEXT, p_check2 TEXT, p_check3 TEXT, p_check4 TEXT,
     p_pair1 TEXT, p_pair2 TEXT, p_now BIGINT, p_first_block BIGINT, p_floor BIGINT,
     p_limit BIGINT, p_window BIGINT,
     p_account TEXT, p_kind TEXT, p_untrusted BIGINT, p_max BIGINT, p_untrusted_max BIGINT,
+    OUT r_blocked1 BIGINT, OUT r_blocked2 BIGINT, OUT r_blocked3 BIGINT, OUT r_blocked4 BIGINT,
     OUT r_refused_scope TEXT, OUT r_refused_until BIGINT,
     OUT r_pair1_failures BIGINT, OUT r_pair2_failures BIGINT,
     OUT r_charged BOOLEAN, OUT r_failures BIGINT, OUT r_untrusted BIGINT,
@@ -23,6 +26,16 @@ DECLARE
     v_slot INT := 0;
 BEGIN
     r_charged := false;
+    SELECT max(CASE WHEN scope = p_check1 THEN blocked_until END),
+           max(CASE WHEN scope = p_check2 THEN blocked_until END),
+           max(CASE WHEN scope = p_check3 THEN blocked_until END),
+           max(CASE WHEN scope = p_check4 THEN blocked_until END)
+    INTO r_blocked1, r_blocked2, r_blocked3, r_blocked4
+    FROM guard_windows
+    WHERE blocked_until > p_now AND scope IN (p_check1, p_check2, p_check3, p_check4);
+    IF COALESCE(r_blocked1, r_blocked2, r_blocked3, r_blocked4) IS NOT NULL THEN
+        RETURN;
+    END IF;
     FOREACH v_scope IN ARRAY ARRAY[p_pair1, p_pair2] LOOP
         v_slot := v_slot + 1;
         CONTINUE WHEN v_scope IS NULL;

@@ -19,6 +19,9 @@ pub(crate) struct ChargeRequest<'a> {
     pub(crate) trust: Trust,
     /// The consecutive-failure cap and its part open to unknown contexts.
     pub(crate) caps: (i64, i64),
+    /// The scopes whose stored blocks refuse the attempt before anything is counted: the pairs
+    /// and, for an unknown context, the source's and network's stuffing flags.
+    pub(crate) checks: &'a [&'a str],
     pub(crate) pairs: &'a [&'a str],
     /// The (account, source) pair, whose first failure marks a new account for the source.
     pub(crate) pair_source: &'a str,
@@ -28,6 +31,8 @@ pub(crate) struct ChargeRequest<'a> {
 /// What [`Store::charge_attempt`] decided.
 #[derive(Debug, Clone)]
 pub(crate) enum Charge {
+    /// Scopes of the attempt are blocked, each until its end; nothing was counted.
+    Blocked(Vec<(String, i64)>),
     /// A pair window is over its limit until `until`; the account was not charged.
     PairRefused { scope: String, until: Timestamp },
     /// The account is at its cap for this context.
@@ -71,29 +76,6 @@ pub(crate) struct AccountCounts {
 }
 
 impl Store {
-    /// The scopes among `scopes` blocked at `now`, with their ends.
-    pub(crate) async fn active_blocks(
-        &self,
-        scopes: &[&str],
-        now: Timestamp,
-    ) -> Result<Vec<(String, i64)>, GuardError> {
-        if scopes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT scope, blocked_until FROM guard_windows WHERE blocked_until > $1 AND scope IN ({})",
-            placeholders(2, scopes.len())
-        );
-        let mut q = sqlx::query(&sql).bind(now.0);
-        for s in scopes {
-            q = q.bind(*s);
-        }
-        let rows = q.fetch_all(self.db.pool()).await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
-    }
-
     /// Whether the device has verified on this account before.
     pub(crate) async fn is_known_device(
         &self,
@@ -121,19 +103,25 @@ impl Store {
         charge_pair_on(&mut conn, scope, now, rule).await
     }
 
-    /// Counts an attempt before its secret is checked, in one transaction: each pair window
-    /// (refusing when one is over its limit), then the account (refusing when it is at its cap
-    /// for this context); a charged attempt also reads the credential. One lock acquisition
-    /// instead of three on SQLite; one round trip on PostgreSQL (`guard_charge`, migration 3).
+    /// Counts an attempt before its secret is checked, in one transaction: refuses when one of
+    /// the scopes to check is blocked (counting nothing), else counts each pair window (refusing
+    /// when one is over its limit), then the account (refusing when it is at its cap for this
+    /// context); a charged attempt also reads the credential. One lock acquisition on SQLite;
+    /// one round trip on PostgreSQL (`guard_charge`, migration 3).
     pub(crate) async fn charge_attempt(
         &self,
         c: &ChargeRequest<'_>,
         now: Timestamp,
     ) -> Result<Charge, GuardError> {
-        if self.db.backend() == Backend::Postgres && c.pairs.len() <= 2 {
+        if self.db.backend() == Backend::Postgres && c.pairs.len() <= 2 && c.checks.len() <= 4 {
             return self.charge_attempt_pg(c, now).await;
         }
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
+        let blocks = active_blocks_on(&mut tx, c.checks, now).await?;
+        if !blocks.is_empty() {
+            tx.commit().await?;
+            return Ok(Charge::Blocked(blocks));
+        }
         let mut is_new_pair = false;
         for scope in c.pairs {
             let p = charge_pair_on(&mut tx, scope, now, c.rule).await?;
@@ -162,20 +150,28 @@ impl Store {
     }
 
     /// [`Store::charge_attempt`] through `guard_charge`: the same statements in the same order
-    /// (an attempt has at most two pair windows: (account, source) and (account, device)).
+    /// (an attempt has at most two pair windows, (account, source) and (account, device), and
+    /// at most four scopes to check: those and the source's and network's flags).
     async fn charge_attempt_pg(
         &self,
         c: &ChargeRequest<'_>,
         now: Timestamp,
     ) -> Result<Charge, GuardError> {
         let pair = |i: usize| c.pairs.get(i).copied();
+        let check = |i: usize| c.checks.get(i).copied();
         let w = PairWindow::new(c.rule, now);
         let (max, untrusted_max) = c.caps;
         let row = sqlx::query(
             "SELECT r_refused_scope, r_refused_until, r_pair1_failures, r_pair2_failures, \
-             r_charged, r_failures, r_untrusted, r_phc, r_pepper_id, r_compromised_at \
-             FROM guard_charge($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             r_charged, r_failures, r_untrusted, r_phc, r_pepper_id, r_compromised_at, \
+             r_blocked1, r_blocked2, r_blocked3, r_blocked4 \
+             FROM guard_charge($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16)",
         )
+        .bind(check(0))
+        .bind(check(1))
+        .bind(check(2))
+        .bind(check(3))
         .bind(pair(0))
         .bind(pair(1))
         .bind(now.0)
@@ -190,6 +186,15 @@ impl Store {
         .bind(untrusted_max)
         .fetch_one(self.db.pool())
         .await?;
+        let mut blocks = Vec::new();
+        for (i, scope) in c.checks.iter().enumerate() {
+            if let Some(until) = row.try_get::<Option<i64>, _>(10 + i)? {
+                blocks.push(((*scope).to_owned(), until));
+            }
+        }
+        if !blocks.is_empty() {
+            return Ok(Charge::Blocked(blocks));
+        }
         if let Some(scope) = row.try_get::<Option<String>, _>(0)? {
             return Ok(Charge::PairRefused {
                 scope,
@@ -357,6 +362,29 @@ impl Store {
                 .rows_affected();
         Ok(n)
     }
+}
+
+/// The scopes among `scopes` blocked at `now`, with their ends.
+async fn active_blocks_on(
+    conn: &mut AnyConnection,
+    scopes: &[&str],
+    now: Timestamp,
+) -> Result<Vec<(String, i64)>, GuardError> {
+    if scopes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT scope, blocked_until FROM guard_windows WHERE blocked_until > $1 AND scope IN ({})",
+        placeholders(2, scopes.len())
+    );
+    let mut q = sqlx::query(&sql).bind(now.0);
+    for s in scopes {
+        q = q.bind(*s);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 /// A pair window's figures for a charge at `now`, in microseconds.

@@ -395,6 +395,32 @@ async fn stuffing_flags_the_source_but_not_a_shared_nat(t: &TestDb) {
         "{flagged:?}"
     );
     assert!(!flagged.iter().any(|e| e.detail.contains("100.64.0.1")));
+
+    // A new process: nothing in memory. The stored flag still refuses a stranger from that
+    // address, on an account it never tried, before anything is counted or hashed.
+    drop(h);
+    let h2 = harness(t).await;
+    let untried = acct("ACCT-S-UNTRIED");
+    h2.guard
+        .set_secret(&untried, SecretKind::Password, &secret(right))
+        .await
+        .unwrap();
+    let evaluations = h2.guard.hasher().evaluations();
+    let v = h2
+        .guard
+        .verify(&untried, SecretKind::Password, &secret(right), &bad)
+        .await
+        .unwrap();
+    assert!(matches!(v, Verdict::Throttled { .. }), "{v:?}");
+    assert_eq!(h2.guard.hasher().evaluations(), evaluations);
+    assert_eq!(
+        h2.guard
+            .failure_counts(&untried, SecretKind::Password)
+            .await
+            .unwrap(),
+        (0, 0),
+        "a refused attempt is not counted"
+    );
 }
 
 async fn counters_survive_a_restart(t: &TestDb) {
