@@ -287,8 +287,7 @@ impl Store {
                 .get(i)
                 .map_or(0, |(_, rule)| source_window_floor(*rule, now))
         };
-        let e = s.event;
-        sqlx::query(
+        let q = sqlx::query(
             "SELECT 1 FROM guard_success($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
              $12, $13, $14, $15, $16, $17, $18, $19)",
         )
@@ -302,17 +301,10 @@ impl Store {
         .bind(source(1))
         .bind(floor(1))
         .bind(now.0)
-        .bind(s.device.map(DeviceId::as_str))
-        .bind(e.account.as_str())
-        .bind(e.kind.as_str())
-        .bind(e.outcome.as_str())
-        .bind(e.channel.as_str())
-        .bind(e.source.as_str())
-        .bind(e.network.as_str())
-        .bind(e.device.as_str())
-        .bind(e.detail.as_str())
-        .fetch_one(self.db.pool())
-        .await?;
+        .bind(s.device.map(DeviceId::as_str));
+        super::events::bind_event(q, s.event)
+            .fetch_one(self.db.pool())
+            .await?;
         Ok(())
     }
 

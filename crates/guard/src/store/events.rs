@@ -1,7 +1,9 @@
 //! Writing and querying events, and purging them after the retention period.
 
 use custodian_db::Timestamp;
-use custodian_db::sqlx::{self, AnyConnection, Row};
+use custodian_db::sqlx::any::AnyArguments;
+use custodian_db::sqlx::query::Query;
+use custodian_db::sqlx::{self, Any, AnyConnection, Row};
 
 use super::{Param, Store, bind_all, placeholders};
 use crate::error::GuardError;
@@ -155,9 +157,18 @@ pub(crate) async fn insert_event_on(
         "INSERT INTO guard_events ({COLS}) VALUES ($1, $1, 1, {})",
         placeholders(2, 8)
     );
-    sqlx::query(&sql)
-        .bind(now.0)
-        .bind(e.account.as_str())
+    bind_event(sqlx::query(&sql).bind(now.0), e)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Binds an event's columns after `at`, `last_at` and `count`, in [`COLS`] order.
+pub(crate) fn bind_event<'q>(
+    q: Query<'q, Any, AnyArguments<'q>>,
+    e: &'q NewEvent,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    q.bind(e.account.as_str())
         .bind(e.kind.as_str())
         .bind(e.outcome.as_str())
         .bind(e.channel.as_str())
@@ -165,7 +176,4 @@ pub(crate) async fn insert_event_on(
         .bind(e.network.as_str())
         .bind(e.device.as_str())
         .bind(e.detail.as_str())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
