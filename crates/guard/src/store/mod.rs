@@ -6,9 +6,9 @@
 //! One exception is made for speed: on PostgreSQL the two halves of a verification (the charge
 //! before the secret is checked, the bookkeeping of a right secret) run as the server-side
 //! functions of migration 3, `guard_charge` and `guard_success`, which hold the same statements
-//! in the same order. That takes a verification from about fourteen round trips to three; the
-//! database server shares the machine's cores with the hashing, so every round trip it is
-//! spared is hashing time. The guard's tests run both paths.
+//! in the same order. That takes a verification from about fourteen round trips to two (three
+//! when it names a device); the database server shares the machine's cores with the hashing, so
+//! every round trip it is spared is hashing time. The guard's tests run both paths.
 
 use custodian_db::sqlx::{self, Any, query::Query};
 use custodian_db::{Backend, Database};
