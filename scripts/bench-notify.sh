@@ -10,12 +10,15 @@
 # `notify send --once --connections C` runs, and the e-mails counted at the server are divided
 # by the send's wall time. The server's ceiling is measured in the same run with Postfix's
 # smtp-source (C sessions reusing their connections, a message of a notice's size) against the
-# same server process, right after each send.
+# same server process, right after each send, sending the same message as the sender's (its
+# first e-mail recipient's notice, from `notify preview --eml`).
 # BENCH_SERVER=aiosmtpd runs the same against Python's aiosmtpd (the SMTP server the tests
 # deliver to; scripts/bench/notify_aiosmtpd.py counts and discards) instead of smtp-sink.
 # Env: BENCH_BIN (a built binary; else cargo build --release), BENCH_CONNS (--connections
 # values, the first being the CLI default; default "8 2 4 16 32"), BENCH_BATCH (--batch, 64),
-# BENCH_SKIP_SEND=1 (planning only), BENCH_DIR, BENCH_PG, BENCH_SMTP_PORT, BENCH_KEEP.
+# BENCH_SKIP_SEND=1 (planning only), BENCH_DIR, BENCH_PG, BENCH_SMTP_PORT, BENCH_KEEP,
+# BENCH_PIN=1 (the SMTP server on CPU 0, each client, sender and smtp-source alike, on CPU 1, so
+# that neither takes the other's core; needs two CPUs).
 set -euo pipefail
 N=${1:?people}; BACKEND=${2:-sqlite}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +28,8 @@ CONNS=${BENCH_CONNS:-"8 2 4 16 32"}
 BATCH=${BENCH_BATCH:-64}
 PORT=${BENCH_SMTP_PORT:-2526}
 SERVER=${BENCH_SERVER:-smtp-sink}
+SRV_PIN=(); CLI_PIN=()
+if [ -n "${BENCH_PIN:-}" ]; then SRV_PIN=(taskset -c 0); CLI_PIN=(taskset -c 1); fi
 DB=bench_notify
 if [ -n "${BENCH_BIN:-}" ]; then BIN=$BENCH_BIN; else
   (cd "$ROOT" && cargo build --release -p custodian); BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/custodian; fi
@@ -82,28 +87,24 @@ timed start "$BIN" "${ARGS[@]}" notify start bench
 
 if [ -z "${BENCH_SKIP_SEND:-}" ]; then
   echo "delivery" >&2
-  # The ceiling's message: one real notice (subject and body from `notify preview`) with the
-  # headers lettre adds, so that both clients send about the same bytes.
-  PERSON=$(awk -F, 'NR == 2 { print $1; exit }' "$CAR/people.csv")
-  "$BIN" "${ARGS[@]}" --json notify preview bench "$PERSON" --channel email > "$WORK/preview.json"
-  python3 - "$WORK/preview.json" "$WORK/message.txt" <<'EOF'
-import json, sys, quopri
-p = json.load(open(sys.argv[1]))
-body = quopri.encodestring(p["body"].encode()).decode()
-head = ("From: Notices <notices@example.com>\nTo: person@example.net\nSubject: %s\n"
-        "Message-ID: <notice.0123456789abcdef01234567@example.com>\n"
-        "X-Idempotency-Key: 1:1:email\nContent-Type: text/html; charset=utf-8\n"
-        "Content-Transfer-Encoding: quoted-printable\nDate: Mon, 01 Sep 2025 00:00:00 +0000\n"
-        "MIME-Version: 1.0\n\n") % p["subject"]
-open(sys.argv[2], "w").write(head + body)
-EOF
+  # The ceiling's message: the first e-mail recipient's notice exactly as the sender formats
+  # it (`notify preview --eml`: headers, text and HTML parts), so both clients send the same
+  # bytes. Line ends are LF in the file; smtp-source sends each line with CRLF.
+  PERSON=
+  for P in $(awk -F, 'NR > 1 && $0 ~ /@/ { print $1; if (++n == 50) exit }' "$CAR/people.csv"); do
+    if "$BIN" "${ARGS[@]}" -q notify preview bench "$P" --eml > "$WORK/message.eml" 2> /dev/null; then
+      PERSON=$P; break
+    fi
+  done
+  [ -n "$PERSON" ] || { echo "no e-mail recipient among the first people" >&2; exit 1; }
+  tr -d '\r' < "$WORK/message.eml" > "$WORK/message.txt"
   MSG_BYTES=$(wc -c < "$WORK/message.txt")
   if [ "$SERVER" = aiosmtpd ]; then
     PY=${CUSTODIAN_TEST_PYTHON:-${CUSTODIAN_TEST_VENV:-$HOME/.cache/custodian/test-venv}/bin/python}
     "$PY" -c 'import aiosmtpd' 2> /dev/null || bash "$ROOT/scripts/test-services/aiosmtpd.sh" >&2
-    "$PY" "$ROOT/scripts/bench/notify_aiosmtpd.py" "$PORT" > "$WORK/sink.counter" 2>&1 &
+    "${SRV_PIN[@]}" "$PY" "$ROOT/scripts/bench/notify_aiosmtpd.py" "$PORT" > "$WORK/sink.counter" 2>&1 &
   else
-    smtp-sink -u nobody -c "127.0.0.1:$PORT" 1024 > "$WORK/sink.counter" 2>&1 &
+    "${SRV_PIN[@]}" smtp-sink -u nobody -c "127.0.0.1:$PORT" 1024 > "$WORK/sink.counter" 2>&1 &
   fi
   SINK=$!
   trap 'kill $SINK 2>/dev/null || true' EXIT
@@ -120,7 +121,7 @@ EOF
     # shellcheck disable=SC2207
     RUN=($(args "$WORK/data.run" "${DB}_run"))
     before=$(count)
-    timed "send_c$C" "$BIN" "${RUN[@]}" notify send bench --smtp "127.0.0.1:$PORT" --once \
+    timed "send_c$C" "${CLI_PIN[@]}" "$BIN" "${RUN[@]}" notify send bench --smtp "127.0.0.1:$PORT" --once \
       --connections "$C" --batch "$BATCH"
     emails=$(( $(count) - before ))
     "$BIN" "${RUN[@]}" --json notify status bench > "$WORK/status_c$C.json"
@@ -129,7 +130,7 @@ EOF
     m=$(( emails < 200000 ? (emails > 20000 ? emails : 20000) : 200000 ))
     before=$(count)
     t0=$(date +%s%N)
-    smtp-source -d -s "$C" -m "$m" -F "$WORK/message.txt" -f notices@example.com \
+    "${CLI_PIN[@]}" smtp-source -d -s "$C" -m "$m" -F "$WORK/message.txt" -f notices@example.com \
       -t person@example.net "127.0.0.1:$PORT"
     t1=$(date +%s%N)
     got=$(( $(count) - before ))
@@ -142,7 +143,8 @@ EOF
 fi
 
 awk -v n="$N" -v be="$BACKEND" -v la="$(cut -d' ' -f1-3 /proc/loadavg)" -v bytes="${MSG_BYTES:-0}" \
-    -v def="$(echo "$CONNS" | awk '{print $1}')" -v batch="$BATCH" -v server="$SERVER" '
+    -v def="$(echo "$CONNS" | awk '{print $1}')" -v batch="$BATCH" -v server="$SERVER" \
+    -v pin="${BENCH_PIN:+, server on CPU 0, clients on CPU 1}" '
   FNR == NR { w[$1] = $2; r[$1] = $3; next }
   { c[++k] = $1; e[k] = $2; l[k] = $3; sw[k] = $4; rate[k] = $2 / $4; ceil[k] = $5 / $6
     if (ceil[k] > cmax) cmax = ceil[k]; if (rate[k] > best) { best = rate[k]; bi = k } }
@@ -156,7 +158,7 @@ awk -v n="$N" -v be="$BACKEND" -v la="$(cut -d' ' -f1-3 /proc/loadavg)" -v bytes
     for (i = 1; i <= 3; i++) { printf "%-28s %10.2f %10.0f\n", s[i], w[s[i]], r[s[i]] / 1024; t += w[s[i]]; if (r[s[i]] > m) m = r[s[i]] }
     printf "%-28s %10.2f %10.0f\n", "planning total", t, m / 1024
     if (k == 0) exit
-    printf "\ndelivery to %s on loopback (--batch %d, notice %d bytes)\n", server, batch, bytes
+    printf "\ndelivery to %s on loopback (--batch %d, notice %d bytes%s)\n", server, batch, bytes, pin
     printf "%-14s %9s %8s %8s %10s %10s %10s %7s %9s\n", "--connections", "e-mails", "letters", "wall s", "e-mails/s", "peak MiB", "ceiling/s", "ratio", "vs max"
     for (i = 1; i <= k; i++)
       printf "%-14s %9d %8d %8.2f %10.0f %10.0f %10.0f %7.2f %9.2f\n", c[i] (c[i] == def ? " (default)" : ""), e[i], l[i], sw[i], rate[i], r["send_c" c[i]] / 1024, ceil[i], rate[i] / ceil[i], rate[i] / cmax

@@ -617,3 +617,69 @@ async fn the_bounce_mailbox_marks_returned_notices_bounced() {
     assert_eq!(st["by_state"]["bounced"], 1, "{st}");
     assert_eq!(st["by_state"]["sent"], ps.len() - 1, "{st}");
 }
+
+/// `notify preview --eml` prints the e-mail the sender sends: the same envelope headers, the
+/// same `multipart/alternative` structure, CRLF line ends; a letter cannot be previewed as one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_eml_is_the_message_the_sender_sends() {
+    let test = "notify preview --eml";
+    let site = Site::sqlite();
+    let Some(smtp) = MaildirSmtp::start(test) else {
+        return;
+    };
+    let ps = people(3);
+    start_campaign(&site, &ps, &serde_json::json!({"error_window": 100_000}));
+    let eml = site.ok(&["notify", "preview", CAMPAIGN, "C00001", "--eml"]);
+    assert!(
+        eml.contains("\r\n") && !eml.replace("\r\n", "").contains('\n'),
+        "CRLF only"
+    );
+    let refused = site
+        .cmd()
+        .args([
+            "notify",
+            "preview",
+            CAMPAIGN,
+            "C00001",
+            "--eml",
+            "--channel",
+            "letter",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--eml previews an e-mail"));
+
+    site.send("sender", smtp.port, &["--once"])
+        .finish(Duration::from_secs(60))
+        .await;
+    let msgs = smtp.wait_for(ps.len()).await;
+    let sent = msgs
+        .iter()
+        .find(|m| m.contains("To: p1@example.test"))
+        .expect("the previewed person's notice was sent");
+    let header = |m: &str, name: &str| -> String {
+        m.lines()
+            .find_map(|l| l.trim_end().strip_prefix(name).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {name} in {m}"))
+    };
+    for name in [
+        "From: ",
+        "To: ",
+        "Subject: ",
+        "Message-ID: ",
+        "X-Idempotency-Key: ",
+        "MIME-Version: ",
+        "Content-Type: ",
+    ] {
+        assert_eq!(header(&eml, name), header(sent, name), "{name}");
+    }
+    let parts = |m: &str| -> Vec<String> {
+        m.lines()
+            .filter(|l| l.starts_with("Content-"))
+            .map(|l| l.trim_end().to_owned())
+            .collect()
+    };
+    assert_eq!(parts(&eml), parts(sent));
+    assert_eq!(parts(&eml).len(), 5, "{eml}");
+}

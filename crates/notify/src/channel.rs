@@ -216,18 +216,16 @@ impl Email {
         format!("<notice.{h}@{}>", self.domain)
     }
 
-    /// Sends one notice.
-    pub async fn send(&self, to: &str, idem: &str, r: &Rendered) -> SendResult {
-        let to: Mailbox = match to.parse() {
-            Ok(m) => m,
-            Err(e) => return SendResult::Hard(format!("invalid address: {e}")),
-        };
-        let id = self.message_id(idem);
+    /// The message of one notice exactly as [`Email::send`] hands it to the relay (headers,
+    /// `multipart/alternative` parts, DKIM signature when configured). `Err` is the recipient's
+    /// fault (a bad address) and bounces.
+    pub fn message(&self, to: &str, idem: &str, r: &Rendered) -> Result<Message, String> {
+        let to: Mailbox = to.parse().map_err(|e| format!("invalid address: {e}"))?;
         let msg = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(r.subject.clone())
-            .message_id(Some(id.clone()))
+            .message_id(Some(self.message_id(idem)))
             .header(IdempotencyKey(idem.to_owned()));
         let msg = match &r.text {
             Some(text) => msg.multipart(MultiPart::alternative_plain_html(
@@ -236,13 +234,20 @@ impl Email {
             )),
             None => msg.header(ContentType::TEXT_HTML).body(r.body.clone()),
         };
-        let mut msg = match msg {
-            Ok(m) => m,
-            Err(e) => return SendResult::Hard(format!("message: {e}")),
-        };
+        let mut msg = msg.map_err(|e| format!("message: {e}"))?;
         if let Some(d) = &self.dkim {
             msg.sign(d);
         }
+        Ok(msg)
+    }
+
+    /// Sends one notice.
+    pub async fn send(&self, to: &str, idem: &str, r: &Rendered) -> SendResult {
+        let msg = match self.message(to, idem, r) {
+            Ok(m) => m,
+            Err(e) => return SendResult::Hard(e),
+        };
+        let id = self.message_id(idem);
         match self.pool.send(msg.envelope(), &msg.formatted()).await {
             Ok(()) => SendResult::Sent(id),
             Err(PoolError::Smtp(e)) if e.is_permanent() && !refused_sender(&e) => {

@@ -713,8 +713,9 @@ impl Notify {
     }
 
     /// Renders one person's notice (external or opaque id) on a channel (default: their planned
-    /// one) as it would be sent. The preview carries masked data only where masks apply; it is
-    /// read under the caller's principal with the purpose recorded.
+    /// one) as it would be sent, with the contact it goes to and its idempotency key. The preview
+    /// carries masked data only where masks apply; it is read under the caller's principal with
+    /// the purpose recorded.
     pub async fn preview(
         &self,
         p: &Principal,
@@ -722,7 +723,7 @@ impl Notify {
         name: &str,
         person: &str,
         channel: Option<ChannelKind>,
-    ) -> Result<(TemplateKey, Rendered, Contact), NotifyError> {
+    ) -> Result<(TemplateKey, Rendered, Contact, String), NotifyError> {
         p.require("notify.read")?;
         let c = store::campaign_by_name(self.db(), name).await?;
         let r = store::recipient_by_person(self.db(), c.id, person)
@@ -737,7 +738,7 @@ impl Notify {
         let (k, rendered, contact) = self
             .render_notice(p, ctx, &c, &r, ch, &idem, &ts, &purpose, true)
             .await?;
-        Ok((k, rendered, contact))
+        Ok((k, rendered, contact, idem))
     }
 
     /// Renders a notice for a recipient (reading the vault).

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use custodian_db::OpenMode;
-use custodian_notify::channel::{Channels, SmsConfig};
+use custodian_notify::channel::{Channels, Email, SmsConfig};
 use custodian_notify::codes::CodeKey;
 use custodian_notify::model::{ChannelKind, parse_channels};
 use custodian_notify::template::{TemplateKey, TemplateText};
@@ -84,6 +84,13 @@ pub(crate) enum NotifyCommand {
         /// The channel (default: the first of the order).
         #[arg(long)]
         channel: Option<String>,
+        /// Print the whole e-mail as it would be sent (RFC 5322 with CRLF line ends: headers,
+        /// the plain-text and HTML parts, the DKIM signature when `[notify]` configures one).
+        #[arg(long)]
+        eml: bool,
+        /// With `--eml`: the From address (default: `[notify.smtp]`'s, else `notify send`'s).
+        #[arg(long, requires = "eml")]
+        from: Option<String>,
     },
     /// Check, assign codes and start sending.
     Start {
@@ -167,7 +174,7 @@ pub(crate) struct SendArgs {
     #[arg(long, env = "CUSTODIAN_SMTP_PASSWORD", hide_env_values = true)]
     pub(crate) smtp_password: Option<String>,
     /// The From address.
-    #[arg(long, default_value = "Notices <notices@example.com>")]
+    #[arg(long, default_value = SEND_FROM)]
     pub(crate) from: String,
     /// DKIM `SELECTOR:DOMAIN:KEYFILE` (RSA PKCS#1 PEM).
     #[arg(long)]
@@ -345,13 +352,29 @@ pub(crate) async fn run(s: &Settings, c: NotifyCommand) -> anyhow::Result<()> {
             name,
             person,
             channel,
+            eml,
+            from,
         } => {
             let ch = channel
                 .map(|c| c.parse::<ChannelKind>())
                 .transpose()
                 .map_err(anyhow::Error::msg)?;
-            let (k, r, _) = notify.preview(&me, &ctx, &name, &person, ch).await?;
-            if s.json {
+            if eml && ch.is_some_and(|c| c != ChannelKind::Email) {
+                bail!("--eml previews an e-mail; leave out --channel or give --channel email");
+            }
+            let ch = if eml { Some(ChannelKind::Email) } else { ch };
+            let (k, r, contact, idem) = notify.preview(&me, &ctx, &name, &person, ch).await?;
+            if eml {
+                let to = contact
+                    .email
+                    .with_context(|| format!("{person} has no e-mail address"))?;
+                let email = preview_email(s, from)?;
+                let msg = email.message(&to, &idem, &r).map_err(anyhow::Error::msg)?;
+                use std::io::Write;
+                std::io::stdout()
+                    .write_all(&msg.formatted())
+                    .context("writing the message")?;
+            } else if s.json {
                 crate::output::json(
                     &json!({"template": k.to_string(), "subject": r.subject, "body": r.body}),
                 );
@@ -453,6 +476,31 @@ async fn status(
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
+
+/// The e-mail channel `notify preview --eml` formats with: `[notify]`'s (its From address
+/// and DKIM key), or `notify send`'s defaults; `from` overrides the From address. Nothing is
+/// connected.
+fn preview_email(s: &Settings, from: Option<String>) -> anyhow::Result<Email> {
+    use custodian_trust::{SmtpSettings, SmtpTls};
+    let mut flags = s.clone();
+    let smtp = flags.notify.smtp.get_or_insert_with(|| SmtpSettings {
+        host: "127.0.0.1".into(),
+        port: 25,
+        tls: SmtpTls::None,
+        from: SEND_FROM.into(),
+        credentials: None,
+        ca_pem: None,
+    });
+    if let Some(f) = from {
+        smtp.from = f;
+    }
+    super::notify_serve::channels(&flags, "preview")?
+        .email
+        .context("no e-mail channel")
+}
+
+/// `notify send`'s default From address.
+const SEND_FROM: &str = "Notices <notices@example.com>";
 
 /// The channels of `notify send`: its flags as a `[notify]` section, built like serve's.
 fn channels(s: &Settings, a: &SendArgs, owner: &str) -> anyhow::Result<Channels> {

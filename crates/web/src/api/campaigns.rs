@@ -523,7 +523,7 @@ async fn preview(
         .map(|c| c.parse::<ChannelKind>())
         .transpose()
         .map_err(|m| ApiError::invalid("channel", m))?;
-    let (k, r, _) = notify(&s)?
+    let (k, r, _, _) = notify(&s)?
         .preview(&caller.0, &ctx(&headers), &name, &person, ch)
         .await?;
     Ok(Json(PreviewOut {
