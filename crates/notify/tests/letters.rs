@@ -85,6 +85,30 @@ fn config(batch_size: usize) -> LettersConfig {
     }
 }
 
+/// A spool's frames as this test reads the documented format: key length (u16 LE), key, PDF
+/// length (u64 LE), PDF.
+fn spool_frames(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let klen = u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap()) as usize;
+        let key = String::from_utf8(bytes[at + 2..at + 2 + klen].to_vec()).unwrap();
+        let p = at + 2 + klen;
+        let plen = u64::from_le_bytes(bytes[p..p + 8].try_into().unwrap()) as usize;
+        out.push((key, bytes[p + 8..p + 8 + plen].to_vec()));
+        at = p + 8 + plen;
+    }
+    out
+}
+
+fn spool_frame(key: &str, pdf: &[u8]) -> Vec<u8> {
+    let mut out = (key.len() as u16).to_le_bytes().to_vec();
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(&(pdf.len() as u64).to_le_bytes());
+    out.extend_from_slice(pdf);
+    out
+}
+
 fn send(l: &Letters, n: &Notice) -> SendResult {
     let contact = Contact {
         address: Some(n.address.iter().map(|s| (*s).to_owned()).collect()),
@@ -111,29 +135,19 @@ fn letters_are_pdfs_batched_into_print_files_with_one_manifest_row_each() {
                 dir.path().join("print-c1-w1-0001.pdf").is_file(),
                 "a full batch is printed"
             );
-            assert!(!dir.path().join("batch-c1-w1-0001").exists());
+            assert!(!dir.path().join("batch-c1-w1-0001.spool").exists());
         }
     }
 
-    // The open batch holds one PDF per letter, each a document of its own.
-    let open = dir.path().join("batch-c1-w1-0002");
-    let mut files: Vec<_> = std::fs::read_dir(&open)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    files.sort();
-    assert_eq!(
-        files,
-        [
-            "000001-notice-1-4-letter.pdf",
-            "000002-notice-1-5-letter.pdf"
-        ]
-    );
-    for (f, n) in files.iter().zip(&notices[3..]) {
-        let pages = parse(&std::fs::read(open.join(f)).unwrap());
-        let text = all_text(&pages);
+    // The open batch's spool holds one PDF per letter, in sequence, each a document of its own.
+    let open = dir.path().join("batch-c1-w1-0002.spool");
+    let frames = spool_frames(&std::fs::read(&open).unwrap());
+    let keys: Vec<&str> = frames.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, [notices[3].key, notices[4].key]);
+    for ((key, pdf), n) in frames.iter().zip(&notices[3..]) {
+        let text = all_text(&parse(pdf));
         for want in n.address.iter().chain([&n.subject.as_str()]) {
-            assert!(text.contains(want), "{f} lacks {want:?}:\n{text}");
+            assert!(text.contains(want), "{key} lacks {want:?}:\n{text}");
         }
     }
 
@@ -143,7 +157,7 @@ fn letters_are_pdfs_batched_into_print_files_with_one_manifest_row_each() {
         send(&l, &notices[3]),
         SendResult::Sent(notices[3].key.into())
     );
-    assert_eq!(std::fs::read_dir(&open).unwrap().count(), 2);
+    assert_eq!(spool_frames(&std::fs::read(&open).unwrap()).len(), 2);
     let last = l.finish("c1").unwrap().expect("a print file");
     assert_eq!(last, dir.path().join("print-c1-w1-0002.pdf"));
     assert_eq!(l.finish("c1").unwrap(), None, "nothing left to print");
@@ -260,11 +274,21 @@ fn a_crash_before_a_manifest_row_drops_the_unacknowledged_letter_only() {
     );
     drop(l);
 
-    // A worker killed while writing the next letter: its file renamed into the batch but its row
-    // torn, plus a temporary file.
-    let open = dir.path().join("batch-c1-w1-0001");
-    std::fs::write(open.join("000002-notice-9-9-letter.pdf"), b"%PDF-1.7 torn").unwrap();
-    std::fs::write(open.join(".000002-notice-9-9-letter.pdf.tmp"), b"%PDF").unwrap();
+    // A worker killed while writing the next letters: one whole frame in the spool whose row was
+    // torn, then a frame torn half-way.
+    let open = dir.path().join("batch-c1-w1-0001.spool");
+    let mut sp = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&open)
+        .unwrap();
+    std::io::Write::write_all(&mut sp, &spool_frame("notice/9/9/letter", b"%PDF-1.7 torn"))
+        .unwrap();
+    std::io::Write::write_all(
+        &mut sp,
+        &spool_frame("notice/9/10/letter", b"%PDF-1.7")[..14],
+    )
+    .unwrap();
+    drop(sp);
     let mut m = std::fs::OpenOptions::new()
         .append(true)
         .open(dir.path().join("manifest-c1-w1.csv"))

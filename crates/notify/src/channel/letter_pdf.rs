@@ -16,7 +16,7 @@
 //! [`read_pages`] reads back the page contents of a PDF this module wrote, and nothing else: it
 //! follows the cross-reference table, the catalog, the page tree and each page's content stream,
 //! and refuses what it does not find there. That is what lets a print file be assembled later
-//! from the durable per-letter files alone, without keeping the notices' text anywhere else.
+//! from the durable letters in the batch's spool alone, without keeping the notices' text anywhere else.
 
 use std::io;
 

@@ -2,18 +2,21 @@
 //! with a CSV mailing manifest, as print vendors take them. A crash must never lose or corrupt a
 //! letter that was reported sent, so every send leaves durable state of its own:
 //!
-//! - the letter is written as its own PDF,
-//!   `batch-{campaign}-{owner}-{batch:04}/{seq:06}-{key}.pdf` (written aside, fsync'd, renamed,
-//!   the directory fsync'd);
+//! - the letter is appended to its batch's spool, `batch-{campaign}-{owner}-{batch:04}.spool`,
+//!   and the spool fdatasync'd. A spool is a run of frames, one per letter in sequence: the
+//!   idempotency key's length (u16, little-endian), the key, the PDF's length (u64,
+//!   little-endian), the PDF. One file per batch rather than one per letter: creating,
+//!   renaming and syncing a file and its directory for every letter cost more than the rest of
+//!   writing it;
 //! - then its row is appended to `manifest-{campaign}-{owner}.csv` and fsync'd: idempotency key,
 //!   print file, sequence in the batch, first page in the print file, page count, name, street,
-//!   city/state/ZIP. The row is the commit point: a letter file without a row was never
-//!   acknowledged and is deleted when the batch is read back, and a key that already has a row is
-//!   not written again;
+//!   city/state/ZIP. The row is the commit point: a frame without a row (and a frame torn by a
+//!   crash) was never acknowledged and is cut off when the batch is read back, and a key that
+//!   already has a row is not written again;
 //! - when a batch holds [`LettersConfig::batch_size`] letters (500 by default), and on
 //!   [`Letters::finish`], its letters are joined into `print-{campaign}-{owner}-{batch:04}.pdf`
 //!   (each letter on a new sheet: a blank page follows an odd page count, for duplex printing;
-//!   written aside, fsync'd, renamed) and the batch directory is removed.
+//!   written aside, fsync'd, renamed) and the spool is removed.
 //!
 //! Nothing is kept only in memory: a new `Letters` on the same directory and owner (a restarted
 //! worker) reads the open batch back from the manifest. The worker that sends a campaign's
@@ -53,7 +56,8 @@ impl Default for LettersConfig {
     }
 }
 
-/// The letter writer: per-letter PDFs, batch print files and a mailing manifest in a directory.
+/// The letter writer: one PDF per letter in a batch spool, batch print files and a mailing
+/// manifest in a directory.
 ///
 /// One `Letters` per directory and owner at a time (the owner is the worker's unique name); it
 /// keeps each campaign's open batch in memory and reads it back from the directory the first
@@ -81,8 +85,8 @@ struct Batch {
 /// A letter filed in a batch.
 #[derive(Debug)]
 struct Filed {
-    /// Its file name in the batch directory.
-    file: String,
+    /// Its idempotency key.
+    key: String,
     /// Its first page in the print file.
     first_page: usize,
     /// Its number of pages (without the blank page that follows an odd count).
@@ -211,13 +215,12 @@ impl Letters {
             .letters
             .last()
             .map_or(1, |f| f.first_page + padded(f.pages));
-        let file = letter_file(seq, idem);
-        let dir = self.batch_dir(c, batch.no);
-        if !dir.is_dir() {
-            std::fs::create_dir_all(&dir)?;
+        let spool = self.spool_path(c, batch.no);
+        if !spool.exists() {
+            std::fs::File::create(&spool)?.sync_all()?;
             sync_dir(&self.dir)?;
         }
-        write_durably(&dir, &file, &letter.bytes)?;
+        append_frame(&spool, idem, &letter.bytes)?;
         let (name, street, city) = address_columns(addr);
         let row = [
             idem.to_owned(),
@@ -232,7 +235,7 @@ impl Letters {
         self.append_row(c, &row)?;
         batch.keys.insert(idem.to_owned());
         batch.letters.push(Filed {
-            file,
+            key: idem.to_owned(),
             first_page,
             pages: letter.pages,
         });
@@ -258,10 +261,9 @@ impl Letters {
     }
 
     /// Rebuilds a campaign's open batch from its manifest: the last batch with rows, unless it
-    /// was closed (its print file written, or its directory gone), in which case the next one.
-    /// Files in the open batch's directory without a row (a letter whose row a crash prevented,
-    /// so never acknowledged; temporary files) are deleted, and so are closed batches'
-    /// directories.
+    /// was closed (its print file written, or its spool gone), in which case the next one. The
+    /// open batch's spool is cut back to the frames that have rows (a letter whose row a crash
+    /// prevented was never acknowledged), and closed batches' spools are deleted.
     fn recover(&self, c: &str) -> std::io::Result<Batch> {
         std::fs::create_dir_all(&self.dir)?;
         let rows = self.read_manifest(c)?;
@@ -269,7 +271,7 @@ impl Letters {
         let no = match rows.last().map(|r| r.batch) {
             None => 1,
             Some(n) if self.dir.join(self.print_name(c, n)).exists() => n + 1,
-            Some(n) if !self.batch_dir(c, n).is_dir() => n + 1,
+            Some(n) if !self.spool_path(c, n).is_file() => n + 1,
             Some(n) => n,
         };
         let mut letters = Vec::new();
@@ -281,7 +283,7 @@ impl Letters {
                 )));
             }
             letters.push(Filed {
-                file: letter_file(r.seq, &r.key),
+                key: r.key,
                 first_page: r.first_page,
                 pages: r.pages,
             });
@@ -292,16 +294,32 @@ impl Letters {
 
     fn tidy(&self, c: &str, no: u32, letters: &[Filed]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(self.dir.join(format!(".{}.tmp", self.print_name(c, no))));
-        let open = self.batch_dir(c, no);
-        if open.is_dir() {
-            for e in std::fs::read_dir(&open)? {
-                let e = e?;
-                let name = e.file_name().to_string_lossy().into_owned();
-                if e.file_type()?.is_file() && !letters.iter().any(|f| f.file == name) {
-                    std::fs::remove_file(e.path())?;
-                }
+        let spool = self.spool_path(c, no);
+        if spool.is_file() {
+            let bytes = std::fs::read(&spool)?;
+            let (frames, end) = frames(&bytes);
+            if frames.len() < letters.len() {
+                return Err(invalid(format!(
+                    "{}: {} letters for {} manifest rows",
+                    spool.display(),
+                    frames.len(),
+                    letters.len()
+                )));
             }
-            sync_dir(&open)?;
+            let keep = frames
+                .get(letters.len())
+                .map_or(end, |(start, _, _)| *start);
+            if keep as u64 != bytes.len() as u64 {
+                let f = std::fs::OpenOptions::new().write(true).open(&spool)?;
+                f.set_len(keep as u64)?;
+                f.sync_data()?;
+            }
+        } else if !letters.is_empty() {
+            return Err(invalid(format!(
+                "{} is missing; {} letters of it have manifest rows",
+                spool.display(),
+                letters.len()
+            )));
         }
         let prefix = format!("batch-{c}-{}-", self.owner);
         for e in std::fs::read_dir(&self.dir)? {
@@ -309,27 +327,43 @@ impl Letters {
             let name = e.file_name().to_string_lossy().into_owned();
             let closed = name
                 .strip_prefix(&prefix)
+                .map(|n| n.strip_suffix(".spool").unwrap_or(n))
                 .and_then(|n| n.parse::<u32>().ok())
                 .is_some_and(|n| n < no);
-            if closed && e.file_type()?.is_dir() {
-                std::fs::remove_dir_all(e.path())?;
+            if closed {
+                if e.file_type()?.is_dir() {
+                    std::fs::remove_dir_all(e.path())?;
+                } else {
+                    std::fs::remove_file(e.path())?;
+                }
             }
         }
         Ok(())
     }
 
     /// Joins a batch's letters into its print file (written aside, fsync'd, renamed), removes
-    /// the batch directory and opens the next batch.
+    /// the spool and opens the next batch.
     fn close(&self, c: &str, b: &mut Batch) -> std::io::Result<PathBuf> {
-        let dir = self.batch_dir(c, b.no);
+        let spool = self.spool_path(c, b.no);
+        let bytes = std::fs::read(&spool)?;
+        let (frames, _) = frames(&bytes);
         let mut letters = Vec::with_capacity(b.letters.len());
         let mut next_page = 1;
-        for f in &b.letters {
-            let pages = letter_pdf::read_pages(&std::fs::read(dir.join(&f.file))?)?;
-            if pages.len() != f.pages || f.first_page != next_page {
+        for (i, f) in b.letters.iter().enumerate() {
+            let Some((_, key, pdf)) = frames.get(i) else {
                 return Err(invalid(format!(
-                    "{} does not match its manifest row",
-                    f.file
+                    "{}: letter {} is missing",
+                    spool.display(),
+                    i + 1
+                )));
+            };
+            let pages = letter_pdf::read_pages(pdf)?;
+            if *key != f.key || pages.len() != f.pages || f.first_page != next_page {
+                return Err(invalid(format!(
+                    "{}: letter {} ({}) does not match its manifest row",
+                    spool.display(),
+                    i + 1,
+                    f.key
                 )));
             }
             next_page += padded(f.pages);
@@ -337,9 +371,9 @@ impl Letters {
         }
         let pdf = letter_pdf::combine(&letters)?;
         let print = write_durably(&self.dir, &self.print_name(c, b.no), &pdf)?;
-        if let Err(e) = std::fs::remove_dir_all(&dir) {
+        if let Err(e) = std::fs::remove_file(&spool) {
             // Harmless: the next recovery removes it.
-            tracing::warn!(dir = %dir.display(), error = %e, "removing a closed batch failed");
+            tracing::warn!(spool = %spool.display(), error = %e, "removing a closed batch failed");
         }
         b.no += 1;
         b.letters.clear();
@@ -426,8 +460,9 @@ impl Letters {
         format!("print-{c}-{}-{no:04}.pdf", self.owner)
     }
 
-    fn batch_dir(&self, c: &str, no: u32) -> PathBuf {
-        self.dir.join(format!("batch-{c}-{}-{no:04}", self.owner))
+    fn spool_path(&self, c: &str, no: u32) -> PathBuf {
+        self.dir
+            .join(format!("batch-{c}-{}-{no:04}.spool", self.owner))
     }
 }
 
@@ -445,10 +480,61 @@ fn file_safe(s: &str, dots: bool) -> String {
         .collect()
 }
 
-/// A letter's file name in its batch directory.
-fn letter_file(seq: usize, idem: &str) -> String {
-    let key: String = file_safe(idem, false).chars().take(100).collect();
-    format!("{seq:06}-{key}.pdf")
+/// One letter's frame in a spool: key length (u16 LE), key, PDF length (u64 LE), PDF.
+fn frame(key: &str, pdf: &[u8]) -> Vec<u8> {
+    let key = key.as_bytes();
+    let mut out = Vec::with_capacity(10 + key.len() + pdf.len());
+    out.extend_from_slice(&(key.len() as u16).to_le_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&(pdf.len() as u64).to_le_bytes());
+    out.extend_from_slice(pdf);
+    out
+}
+
+/// A frame of a spool: its offset, the letter's idempotency key and its PDF.
+type Frame<'a> = (usize, String, &'a [u8]);
+
+/// The whole frames of a spool and the end of the last one; a frame torn by a crash, and
+/// anything after it, is not among them.
+fn frames(bytes: &[u8]) -> (Vec<Frame<'_>>, usize) {
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        let Some(parsed) = frame_at(bytes, at) else {
+            return (out, at);
+        };
+        let (key, pdf, next) = parsed;
+        out.push((at, key, pdf));
+        at = next;
+    }
+}
+
+fn frame_at(bytes: &[u8], at: usize) -> Option<(String, &[u8], usize)> {
+    let klen = usize::from(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
+    let key = std::str::from_utf8(bytes.get(at + 2..at + 2 + klen)?).ok()?;
+    let p = at + 2 + klen;
+    let plen = usize::try_from(u64::from_le_bytes(bytes.get(p..p + 8)?.try_into().ok()?)).ok()?;
+    let end = (p + 8).checked_add(plen)?;
+    let pdf = bytes.get(p + 8..end)?;
+    Some((key.to_owned(), pdf, end))
+}
+
+/// Appends one frame to a spool and fdatasyncs it; on failure the spool is cut back so no torn
+/// frame is left for the next append to follow.
+fn append_frame(spool: &Path, key: &str, pdf: &[u8]) -> std::io::Result<()> {
+    if key.len() > usize::from(u16::MAX) {
+        return Err(invalid(format!(
+            "an idempotency key of {} bytes",
+            key.len()
+        )));
+    }
+    let mut f = std::fs::OpenOptions::new().append(true).open(spool)?;
+    let len = f.metadata()?.len();
+    if let Err(e) = f.write_all(&frame(key, pdf)).and_then(|()| f.sync_data()) {
+        let _ = f.set_len(len);
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// Pages a letter takes in a print file: a blank page follows an odd count (duplex printing).
