@@ -329,6 +329,20 @@ fn a_crash_before_a_manifest_row_drops_the_unacknowledged_letter_only() {
 }
 
 #[test]
+fn a_spool_of_unacknowledged_letters_alone_prints_nothing_and_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    // A worker killed after its first letter's frame was synced but before its manifest row.
+    std::fs::write(
+        dir.path().join("batch-c1-w1-0001.spool"),
+        spool_frame("notice/9/9/letter", b"%PDF-1.7"),
+    )
+    .unwrap();
+    let l = Letters::with_config(dir.path().to_owned(), "w1", config(10));
+    assert_eq!(l.finish("c1").unwrap(), None);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
 fn no_address_is_a_hard_failure_and_an_unwritable_directory_a_soft_one() {
     let dir = tempfile::tempdir().unwrap();
     let l = Letters::new(dir.path().to_owned(), "w1");

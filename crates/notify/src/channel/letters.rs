@@ -169,7 +169,12 @@ impl Letters {
         let mut open = self.lock();
         let res = self.batch(&mut open, &campaign).and_then(|b| {
             if b.letters.is_empty() {
-                Ok(None)
+                // A spool with no acknowledged letter (made for a letter that failed, or cut
+                // back by recovery) holds nothing to print.
+                match std::fs::remove_file(self.spool_path(&campaign, b.no)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(None),
+                }
             } else {
                 self.close(&campaign, b).map(Some)
             }
